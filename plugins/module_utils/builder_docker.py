@@ -1,0 +1,183 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) buildkit.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Docker operations on one builder node: image, container, volume, exec, readiness."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import io
+import json
+import tarfile
+import time
+
+from ansible_collections.buildkit.fleet.plugins.module_utils.builder_spec import CONFIG_FILE, CONFIG_PATH, STATE_DIR
+from ansible_collections.buildkit.fleet.plugins.module_utils.docker_client import APIError, NotFound
+
+try:
+    from docker.types import Mount
+except ImportError:
+    Mount = None
+
+BUILTIN_NETWORKS = ('host', 'bridge', 'none', 'default')
+
+
+class BuilderError(Exception):
+    """A Docker-side failure; the message names what failed."""
+
+
+def daemon_facts(client):
+    info = client.info()
+    return {'cgroup_driver': info.get('CgroupDriver'),
+            'userns': any('name=userns' in opt for opt in info.get('SecurityOptions') or []),
+            'server_version': info.get('ServerVersion')}
+
+
+def inspect_container(client, name):
+    try:
+        return client.inspect_container(name)
+    except NotFound:
+        return None
+
+
+def inspect_image(client, ref):
+    try:
+        return client.inspect_image(ref)
+    except NotFound:
+        return None
+
+
+def volume_exists(client, name):
+    try:
+        client.inspect_volume(name)
+        return True
+    except NotFound:
+        return False
+
+
+def check_network(client, network):
+    if not network or network in BUILTIN_NETWORKS or network.startswith('container:'):
+        return
+    try:
+        client.inspect_network(network)
+    except NotFound:
+        raise BuilderError("driver_opts.network: network '%s' does not exist on the daemon; create it first "
+                           "(for example with the buildkit.fleet.network role)" % network)
+
+
+def ensure_image(client, ref, pull):
+    """Pull like buildx (fall back to a local image); return (image inspect, pull note)."""
+    note = None
+    if pull:
+        try:
+            for _event in client.pull(ref, stream=True, decode=True):
+                if isinstance(_event, dict) and _event.get('error'):
+                    raise APIError(_event['error'])
+            note = 'pulled %s' % ref
+        except Exception as exc:  # any pull failure falls back to a local image, as buildx does
+            note = 'pull of %s failed (%s); using local image' % (ref, str(exc).strip().splitlines()[0][:200])
+    image = inspect_image(client, ref)
+    if image is None:
+        raise BuilderError("driver_opts.image: image '%s' could not be pulled and does not exist locally%s"
+                           % (ref, ' (%s)' % note if note else ''))
+    return image, note
+
+
+def _config_tar(config_text):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode='w') as tar:
+        if config_text is not None:
+            folder = tarfile.TarInfo('buildkit')
+            folder.type, folder.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(folder)
+            data = config_text.encode('utf-8')
+            entry = tarfile.TarInfo('buildkit/' + CONFIG_FILE)
+            entry.size, entry.mode = len(data), 0o644
+            tar.addfile(entry, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def create_container(client, cspec, config_text):
+    """Create the container exactly as buildx does and copy the config in; return its id."""
+    host_args = dict(
+        privileged=True, init=True, restart_policy=cspec['restart_policy'],
+        mounts=[Mount(STATE_DIR, cspec['volume'], type='volume')],
+    )
+    optional = (('network_mode', 'network_mode'), ('mem_limit', 'memory'), ('memswap_limit', 'memory_swap'),
+                ('cpu_quota', 'cpu_quota'), ('cpu_period', 'cpu_period'), ('cpu_shares', 'cpu_shares'),
+                ('cpuset_cpus', 'cpuset_cpus'), ('cpuset_mems', 'cpuset_mems'),
+                ('cgroup_parent', 'cgroup_parent'), ('userns_mode', 'userns_mode'))
+    for arg, field in optional:
+        if cspec.get(field):
+            host_args[arg] = cspec[field]
+    if cspec.get('memory') and cspec.get('memory_swap') == 2 * cspec['memory']:
+        host_args.pop('memswap_limit', None)  # the daemon default; buildx does not send it
+    env = ['%s=%s' % item for item in sorted(cspec['env'].items())] or None
+    try:
+        created = client.create_container(cspec['image'], command=cspec['cmd'], environment=env, name=cspec['name'],
+                                          host_config=client.create_host_config(**host_args))
+        client.put_archive(cspec['name'], '/etc', _config_tar(config_text))
+    except APIError as exc:
+        raise BuilderError('creating container %s failed: %s' % (cspec['name'], exc.explanation or exc))
+    return created['Id']
+
+
+def exec_run(client, container, cmd):
+    exec_id = client.exec_create(container, cmd, stdout=True, stderr=True)['Id']
+    out, err = client.exec_start(exec_id, demux=True)
+    code = client.exec_inspect(exec_id).get('ExitCode')
+    return code, (out or b'').decode('utf-8', 'replace'), (err or b'').decode('utf-8', 'replace')
+
+
+def log_tail(client, container, lines=20):
+    try:
+        return client.logs(container, tail=lines).decode('utf-8', 'replace').strip()
+    except APIError as exc:
+        return '(no logs: %s)' % exc
+
+
+def wait_ready(client, container, timeout):
+    """Poll `buildctl debug workers` like buildx's boot; return the workers list."""
+    deadline = time.monotonic() + timeout
+    attempt, detail = 1, ''
+    while True:
+        try:
+            code, out, err = exec_run(client, container, ['buildctl', '--timeout', '5', 'debug', 'workers',
+                                                          '--format', '{{json .}}'])
+            if code == 0:
+                return json.loads(out or '[]') or []
+            detail = 'exit code %s: %s' % (code, (err or out).strip()[-500:])
+        except APIError as exc:
+            detail = str(exc.explanation or exc)
+        if time.monotonic() >= deadline:
+            raise BuilderError('buildkitd in %s did not answer within %ss (%s); container log tail:\n%s'
+                               % (container, timeout, detail, log_tail(client, container)))
+        time.sleep(min(attempt * 0.12, 1.0, max(0.0, deadline - time.monotonic())))
+        attempt += 1
+
+
+def read_config(client, container):
+    """Text of /etc/buildkit/buildkitd.toml in the container, or None."""
+    try:
+        stream, _stat = client.get_archive(container, CONFIG_PATH)
+    except NotFound:
+        return None
+    with tarfile.open(fileobj=io.BytesIO(b''.join(stream))) as tar:
+        member = tar.extractfile(tar.getmembers()[0])
+        return member.read().decode('utf-8') if member else None
+
+
+def remove_container(client, name):
+    try:
+        client.remove_container(name, force=True)
+    except NotFound:
+        pass
+
+
+def remove_volume(client, name):
+    try:
+        client.remove_volume(name)
+        return True
+    except NotFound:
+        return False

@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) buildkit.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The Docker client: connection options, connection, clear failures."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import traceback
+
+from ansible.module_utils.basic import env_fallback, missing_required_lib
+
+DOCKER_IMPORT_ERROR = None
+try:
+    import docker
+    from docker.errors import APIError, DockerException, NotFound, ImageNotFound  # noqa: F401 pylint: disable=unused-import
+except ImportError:
+    DOCKER_IMPORT_ERROR = traceback.format_exc()
+
+    class DockerException(Exception):
+        pass
+
+    class APIError(DockerException):
+        pass
+
+    class NotFound(APIError):
+        pass
+
+    class ImageNotFound(NotFound):
+        pass
+
+MIN_SDK_VERSION = (7, 0, 0)
+MIN_API_VERSION = (1, 41)
+DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock'
+
+DOCKER_CONNECTION_ARGS = dict(
+    docker_host=dict(type='str', aliases=['docker_url'], fallback=(env_fallback, ['DOCKER_HOST'])),
+    tls=dict(type='bool', default=False, fallback=(env_fallback, ['DOCKER_TLS'])),
+    validate_certs=dict(type='bool', default=False, aliases=['tls_verify'],
+                        fallback=(env_fallback, ['DOCKER_TLS_VERIFY'])),
+    ca_path=dict(type='path', aliases=['ca_cert', 'tls_ca_cert', 'cacert_path']),
+    client_cert=dict(type='path', aliases=['tls_client_cert', 'cert_path']),
+    client_key=dict(type='path', aliases=['tls_client_key', 'key_path']),
+    api_version=dict(type='str', default='auto', aliases=['docker_api_version'],
+                     fallback=(env_fallback, ['DOCKER_API_VERSION'])),
+    timeout=dict(type='int', default=60, fallback=(env_fallback, ['DOCKER_TIMEOUT'])),
+)
+
+
+class DockerConnectionError(Exception):
+    """The daemon cannot be used; the message says why and which host was tried."""
+
+
+def _version_tuple(text):
+    parts = []
+    for part in str(text).split('.'):
+        digits = ''.join(ch for ch in part if ch.isdigit())
+        parts.append(int(digits or 0))
+    return tuple(parts)
+
+
+def docker_host(params):
+    return params.get('docker_host') or DEFAULT_DOCKER_HOST
+
+
+def _tls_files(params):
+    cert_dir = os.environ.get('DOCKER_CERT_PATH')
+
+    def pick(option, filename):
+        if params.get(option):
+            return params[option]
+        if cert_dir and os.path.exists(os.path.join(cert_dir, filename)):
+            return os.path.join(cert_dir, filename)
+        return None
+    return pick('ca_path', 'ca.pem'), pick('client_cert', 'cert.pem'), pick('client_key', 'key.pem')
+
+
+def _tls_config(params):
+    if not (params.get('tls') or params.get('validate_certs')):
+        return False
+    ca_path, cert, key = _tls_files(params)
+    if bool(cert) != bool(key):
+        raise DockerConnectionError('client_cert and client_key must be given together (got only %s)'
+                                    % ('client_cert' if cert else 'client_key'))
+    verify = bool(params.get('validate_certs'))
+    if verify and not ca_path:
+        raise DockerConnectionError('validate_certs needs ca_path (or DOCKER_CERT_PATH with ca.pem)')
+    return docker.tls.TLSConfig(client_cert=(cert, key) if cert else None,
+                                ca_cert=ca_path if verify else None, verify=verify)
+
+
+def connect(params):
+    """Return a connected docker.APIClient, or raise DockerConnectionError."""
+    host = docker_host(params)
+    client = docker.APIClient(base_url=host, version=params.get('api_version') or 'auto',
+                              timeout=params.get('timeout') or 60, tls=_tls_config(params))
+    try:
+        version = client.version()
+    except DockerException as exc:
+        raise DockerConnectionError('Cannot reach the Docker daemon at %s: %s' % (host, exc))
+    api = version.get('ApiVersion', '0')
+    if _version_tuple(api)[:2] < MIN_API_VERSION:
+        raise DockerConnectionError('Docker daemon at %s speaks API %s; API %s (Docker Engine 20.10) or newer is needed'
+                                    % (host, api, '.'.join(str(v) for v in MIN_API_VERSION)))
+    return client
+
+
+def connect_or_fail(module):
+    """Connect for an AnsibleModule, failing the module with a clear message."""
+    if DOCKER_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib('docker (Docker SDK for Python >= 7.0.0)'),
+                         exception=DOCKER_IMPORT_ERROR)
+    if _version_tuple(docker.__version__) < MIN_SDK_VERSION:
+        module.fail_json(msg='Docker SDK for Python %s is too old on the target; >= 7.0.0 is needed'
+                         % docker.__version__)
+    try:
+        return connect(module.params)
+    except DockerConnectionError as exc:
+        module.fail_json(msg=str(exc))

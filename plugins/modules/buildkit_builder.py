@@ -1,0 +1,374 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) buildkit.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: buildkit_builder
+short_description: Manage BuildKit builders exactly as the buildx docker-container driver does
+version_added: 0.1.0
+description:
+  - Creates, starts, stops, repairs and removes BuildKit builders the way
+    C(docker buildx create --driver docker-container --bootstrap) does, with the same container
+    C(buildx_buildkit_<node>), state volume C(buildx_buildkit_<node>_state), flags, config file
+    and buildx store entry, so C(docker buildx ls), C(inspect) and C(build --builder) use them.
+  - Builders made by C(docker buildx create) with the same settings are adopted unchanged.
+  - Unlike buildx, it notices drift (image, limits, network, restart policy, cgroup parent, env, flags,
+    config, store entry) and re-creates the container while keeping the state volume, so the build cache survives.
+  - Every builder has one node named V(<name>0) (lower-cased), as buildx names it.
+author:
+  - buildkit.fleet contributors
+extends_documentation_fragment:
+  - buildkit.fleet.docker
+attributes:
+  check_mode:
+    support: full
+    description: Predicts RV(ignore:changed) exactly and touches nothing (no pull, no container, no store file).
+  diff_mode:
+    support: full
+    description: Shows the store entry, the container spec and the status before and after.
+  idempotent:
+    support: full
+    description: A second run with the same options reports no change (with O(recreate=always) it always re-creates).
+options:
+  name:
+    description:
+      - Builder name. It must match C(^[a-zA-Z][a-zA-Z0-9._-]*$); V(default) is reserved.
+      - The store file is C(instances/<lower-cased name>); the node is V(<name>0), lower-cased.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) means the container exists, runs and C(buildkitd) answers C(buildctl debug workers).
+      - V(stopped) means the store entry and the container exist and the container is stopped.
+      - V(absent) removes the container, the state volume (unless O(keep_state)) and the store entry
+        (C(instances), C(activity), C(refs)); leftovers such as a volume without a container are removed too.
+    type: str
+    choices: [present, stopped, absent]
+    default: present
+  driver_opts:
+    description:
+      - The docker-container driver options of C(docker buildx create --driver-opt), one sub-option each.
+      - Each sub-option also accepts its buildx spelling as an alias, for example C(memory-swap).
+      - Options not set are left out of the store, as buildx does, and take the buildx default.
+    type: dict
+    default: {}
+    suboptions:
+      image:
+        description:
+          - BuildKit image. Pulled when the container is created; a local image is used when the pull fails.
+          - Defaults to V(moby/buildkit:buildx-stable-1), as in buildx.
+        type: str
+      network:
+        description:
+          - Docker network mode of the container, for example V(host) or a user network, which must exist.
+          - With V(host), C(--allow-insecure-entitlement=network.host) is always added to the flags.
+        type: str
+      restart_policy:
+        description:
+          - Restart policy, C(name[:max-retries]); V(no), V(always), V(unless-stopped) or V(on-failure[:N]).
+          - Defaults to V(unless-stopped), as in buildx.
+        type: str
+        aliases: [restart-policy]
+      default_load:
+        description:
+          - Load build results into Docker by default (buildx C(default-load)); stored for buildx, no container effect.
+          - Defaults to V(false).
+        type: bool
+        aliases: [default-load]
+      memory:
+        description: Memory limit with go-units semantics (binary units), for example V(4g), V(512MiB), V(1.5g). At least 6MiB.
+        type: str
+      memory_swap:
+        description: Memory plus swap limit, same units as O(driver_opts.memory), or V(-1) for unlimited swap. Needs O(driver_opts.memory).
+        type: str
+        aliases: [memory-swap]
+      cpu_quota:
+        description: CPU CFS quota in microseconds (an integer).
+        type: raw
+        aliases: [cpu-quota]
+      cpu_period:
+        description: CPU CFS period in microseconds (an integer).
+        type: raw
+        aliases: [cpu-period]
+      cpu_shares:
+        description: CPU shares, relative weight (an integer).
+        type: raw
+        aliases: [cpu-shares]
+      cpuset_cpus:
+        description: CPUs the builder may use, for example V(0-1) or V(0,2).
+        type: str
+        aliases: [cpuset-cpus]
+      cpuset_mems:
+        description: Memory nodes the builder may use, for example V(0).
+        type: str
+        aliases: [cpuset-mems]
+      cgroup_parent:
+        description:
+          - Cgroup parent; applied only when the daemon uses the C(cgroupfs) cgroup driver, as buildx does.
+          - Defaults to V(/docker/buildx).
+        type: str
+        aliases: [cgroup-parent]
+      env:
+        description: Environment variables of C(buildkitd) (buildx C(env.NAME=value)); names must be non-empty and have no C(=).
+        type: dict
+  buildkitd_config:
+    description:
+      - Path on the target of a C(buildkitd.toml), copied to C(/etc/buildkit/buildkitd.toml) and passed with C(--config).
+      - It is validated as TOML before anything is created.
+      - Without O(buildkitd_config) and O(buildkitd_config_inline), C(buildkitd.default.toml) in the store directory is used when it exists, as buildx does.
+    type: path
+  buildkitd_config_inline:
+    description: The C(buildkitd.toml) content itself. Mutually exclusive with O(buildkitd_config).
+    type: str
+  buildkitd_flags:
+    description:
+      - Extra C(buildkitd) flags, for example V(--debug).
+      - C(--allow-insecure-entitlement=network.host) is appended under buildx's rules (unless you give
+        entitlement flags first, or the config lists it in C(insecure-entitlements)).
+    type: list
+    elements: str
+  platforms:
+    description:
+      - Fixed platforms of the node, as C(docker buildx create --platform) stores them (normalised, for example V(linux/arm64)).
+      - They route builds to nodes; BuildKit still reports what it can run.
+    type: list
+    elements: str
+  keep_state:
+    description: With O(state=absent), keep the state volume (the build cache), like C(docker buildx rm --keep-state).
+    type: bool
+    default: false
+  bootstrap_timeout:
+    description: Seconds to wait for C(buildkitd) to answer after the start. On timeout the task fails with the container log tail.
+    type: int
+    default: 60
+  recreate:
+    description:
+      - V(changed) re-creates the container when it differs from the wanted spec, keeping the state volume.
+      - V(always) re-creates it on every run; V(never) only reports the differences.
+    type: str
+    choices: [changed, always, never]
+    default: changed
+  pull:
+    description:
+      - Try to pull O(driver_opts.image) whenever the container is (re-)created, as buildx does; a failed pull falls back to the local image.
+      - With V(false) the image is pulled only when it is missing locally.
+    type: bool
+    default: true
+  use:
+    description: Make this builder buildx's current builder (C(docker buildx use)).
+    type: bool
+    default: false
+  buildx_config:
+    description: The buildx store directory. Defaults to E(BUILDX_CONFIG), else C(~/.docker/buildx) of the remote user.
+    type: path
+seealso:
+  - name: docker-container driver
+    description: The buildx driver this module reproduces.
+    link: https://docs.docker.com/build/builders/drivers/docker-container/
+  - module: community.docker.docker_network
+'''
+
+EXAMPLES = r'''
+- name: A builder with every driver option
+  buildkit.fleet.buildkit_builder:
+    name: ci
+    driver_opts:
+      image: moby/buildkit:buildx-stable-1
+      network: builders
+      restart_policy: unless-stopped
+      default_load: true
+      memory: 4g
+      memory_swap: 6g
+      cpu_quota: 150000
+      cpu_period: 100000
+      cpu_shares: 1024
+      cpuset_cpus: "0-1"
+      cpuset_mems: "0"
+      cgroup_parent: /docker/buildx
+      env:
+        http_proxy: http://proxy.internal:3128
+    buildkitd_flags: [--debug]
+    buildkitd_config_inline: |
+      [worker.oci]
+        max-parallelism = 4
+    platforms: [linux/amd64, linux/arm64]
+    use: true
+
+- name: Stop it (container and cache kept)
+  buildkit.fleet.buildkit_builder:
+    name: ci
+    state: stopped
+
+- name: Remove it but keep the build cache volume
+  buildkit.fleet.buildkit_builder:
+    name: ci
+    state: absent
+    keep_state: true
+
+- name: Connection options once for all modules of the collection
+  module_defaults:
+    group/buildkit.fleet.buildkit:
+      docker_host: tcp://build-host:2376
+      validate_certs: true
+  block:
+    - name: Builder on a remote daemon
+      buildkit.fleet.buildkit_builder:
+        name: remote
+'''
+
+RETURN = r'''
+builder:
+  description: The builder, shaped like the outputs of docker/setup-buildx-action. Absent with O(state=absent).
+  returned: when O(state) is V(present) or V(stopped)
+  type: dict
+  contains:
+    name:
+      description: Builder name.
+      type: str
+      sample: ci
+    driver:
+      description: Always V(docker-container).
+      type: str
+      sample: docker-container
+    nodes:
+      description: One entry per node.
+      type: list
+      elements: dict
+      sample:
+        - name: ci0
+          endpoint: unix:///var/run/docker.sock
+          status: running
+          buildkit_version: v0.32.2
+          platforms: [linux/amd64, linux/arm64]
+          fixed_platforms: []
+          driver_opts: {memory: 4g}
+          flags: [--allow-insecure-entitlement=network.host]
+          container_id: 4f3c...
+          volume: buildx_buildkit_ci0_state
+differences:
+  description: What differed between the wanted and the real builder (container fields and store entry).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{item: container.memory, before: 0, after: 4294967296}]
+actions:
+  description: What was done, or in check mode what would be done.
+  returned: always
+  type: list
+  elements: str
+  sample: [recreate container buildx_buildkit_ci0, start container buildx_buildkit_ci0]
+notes:
+  description: Remarks such as a failed pull that fell back to the local image.
+  returned: always
+  type: list
+  elements: str
+timings:
+  description: Seconds spent in the main steps (image, create, start, ready).
+  returned: always
+  type: dict
+  sample: {create: 0.12, start: 0.3, ready: 1.1}
+duration:
+  description: Seconds the whole task took on the target.
+  returned: always
+  type: float
+  sample: 1.84
+'''
+
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.buildkit.fleet.plugins.module_utils.builder_docker import BuilderError, daemon_facts
+from ansible_collections.buildkit.fleet.plugins.module_utils.builder_reconcile import Reconciler
+from ansible_collections.buildkit.fleet.plugins.module_utils.builder_spec import desired_spec, validate_name
+from ansible_collections.buildkit.fleet.plugins.module_utils.buildx_store import BuildxStore, default_root
+from ansible_collections.buildkit.fleet.plugins.module_utils.docker_client import (
+    DOCKER_CONNECTION_ARGS, APIError, connect_or_fail, docker_host)
+from ansible_collections.buildkit.fleet.plugins.module_utils.driver_opts import DRIVER_OPTS_ARGS, SpecError
+
+
+def argument_spec():
+    spec = dict(
+        name=dict(type='str', required=True),
+        state=dict(type='str', default='present', choices=['present', 'stopped', 'absent']),
+        driver_opts=dict(type='dict', default={}, options=DRIVER_OPTS_ARGS),
+        buildkitd_config=dict(type='path'),
+        buildkitd_config_inline=dict(type='str'),
+        buildkitd_flags=dict(type='list', elements='str'),
+        platforms=dict(type='list', elements='str'),
+        keep_state=dict(type='bool', default=False),
+        bootstrap_timeout=dict(type='int', default=60),
+        recreate=dict(type='str', default='changed', choices=['changed', 'always', 'never']),
+        pull=dict(type='bool', default=True),
+        use=dict(type='bool', default=False),
+        buildx_config=dict(type='path'),
+    )
+    spec.update(DOCKER_CONNECTION_ARGS)
+    return spec
+
+
+def config_text(params, store_root):
+    """The buildkitd.toml content to use, or None; read before anything is created."""
+    if params['buildkitd_config_inline'] is not None:
+        return params['buildkitd_config_inline']
+    path = params['buildkitd_config'] or os.path.join(store_root, 'buildkitd.default.toml')
+    if not params['buildkitd_config'] and not os.path.isfile(path):
+        return None
+    try:
+        with open(path, 'rb') as handle:
+            return to_text(handle.read())
+    except (IOError, OSError) as exc:
+        raise SpecError("buildkitd_config: cannot read '%s': %s" % (path, exc))
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+                           mutually_exclusive=[('buildkitd_config', 'buildkitd_config_inline')])
+    started = time.monotonic()
+    params = module.params
+    store = BuildxStore(params['buildx_config'] or default_root())
+    endpoint = docker_host(params)
+    try:
+        validate_name(params['name'])
+        if params['bootstrap_timeout'] <= 0:
+            raise SpecError("bootstrap_timeout: must be a positive number of seconds, got '%s'" % params['bootstrap_timeout'])
+        text = config_text(params, store.root) if params['state'] != 'absent' else None
+        if params['state'] != 'absent':
+            desired_spec(params, endpoint, None, text)  # validate every option before touching anything
+        stored = store.read(params['name'])
+    except SpecError as exc:
+        module.fail_json(msg=str(exc))
+    except ValueError as exc:
+        module.fail_json(msg='buildx store entry %s is not valid JSON: %s'
+                         % (os.path.join(store.root, 'instances', params['name'].lower()), exc))
+
+    client = connect_or_fail(module)
+    reconciler = Reconciler(client, store, params, endpoint, text, module.check_mode)
+    record = None
+    try:
+        if params['state'] == 'absent':
+            before, after = reconciler.remove(stored)
+        else:
+            before, after, record = reconciler.ensure(stored, daemon_facts(client))
+    except (SpecError, BuilderError, APIError) as exc:
+        module.fail_json(msg=to_text(getattr(exc, 'explanation', None) or exc), actions=reconciler.actions,
+                         differences=reconciler.differences)
+
+    result = dict(changed=bool(reconciler.actions), actions=reconciler.actions, differences=reconciler.differences,
+                  notes=reconciler.notes, timings=reconciler.timings, duration=round(time.monotonic() - started, 3))
+    if record is not None:
+        result['builder'] = record
+    if module._diff:
+        result['diff'] = dict(before=before, after=after)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
