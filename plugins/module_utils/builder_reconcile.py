@@ -175,5 +175,3 @@ def _status(inspect):
     if not inspect:
         return 'inactive'
     return 'running' if (inspect.get('State') or {}).get('Running') else 'stopped'
-
-

@@ -1,0 +1,39 @@
+# The two entry points of the README: `make demo` and `make test`. Both work on a fresh machine.
+PYTHON ?= python3
+PYTEST_ARGS ?=
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/tests/output/collections
+
+.PHONY: setup deps collection demo test unit integration lint sanity bench
+
+setup: deps
+	sudo_cmd=; [ "$$(id -u)" = 0 ] || sudo_cmd=sudo; $$sudo_cmd tests/harness/setup.sh
+
+deps:
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+
+collection:
+	mkdir -p tests/output/collections/ansible_collections/buildkit
+	ln -sfn $(CURDIR) tests/output/collections/ansible_collections/buildkit/fleet
+	ansible-galaxy collection install --force --no-deps -p tests/output/galaxy-check $$( \
+	  ansible-galaxy collection build --force --output-path tests/output . | awk '{print $$NF}') >/dev/null
+
+demo: setup collection
+	ansible-playbook -i docs/demo/inventory.yml docs/demo/demo.yml
+
+unit: deps collection
+	$(PYTHON) -m pytest tests/unit $(PYTEST_ARGS)
+
+integration: setup collection
+	$(PYTHON) -m pytest tests/integration $(PYTEST_ARGS)
+
+lint: deps collection
+	ansible-lint --profile production --offline
+
+sanity: deps
+	tests/sanity.sh
+
+test: setup collection lint sanity
+	$(PYTHON) -m pytest tests/unit tests/integration $(PYTEST_ARGS)
+
+bench: setup collection
+	$(PYTHON) bench/builder_bench.py

@@ -1,0 +1,17 @@
+# shellcheck shell=bash
+# Facts the tests use about the harness (source it: `. tests/harness/env.sh`). No side effects.
+export BUILDKIT_FLEET_CACHE="${BUILDKIT_FLEET_CACHE:-/var/cache/buildkit-fleet}"
+export BUILDKIT_VERSION="${BUILDKIT_VERSION:-v0.32.2}"
+export BUILDX_VERSION="${BUILDX_VERSION:-v0.36.1}"
+export BUILDKIT_FLEET_IMAGE="buildkit-fleet/buildkit:${BUILDKIT_VERSION}"   # local builder image
+export BUILDKIT_FLEET_DEFAULT_IMAGE="moby/buildkit:buildx-stable-1"        # same image, offline default tag
+export BUILDKIT_FLEET_REGISTRY="127.0.0.1:5000"          # from the host / network=host builders
+export BUILDKIT_FLEET_REGISTRY_BRIDGE="172.17.0.1:5000"  # from builders on the default bridge
+export BUILDKIT_FLEET_BUSYBOX_DIR="$BUILDKIT_FLEET_CACHE/busybox"  # bb-amd64 bb-arm64 bb-arm bb-ppc64le bb-s390x
+export BUILDKIT_FLEET_QEMU_ARCHES="aarch64 arm ppc64le s390x riscv64"
+export BUILDKIT_FLEET_SMOKE_IMAGE="buildkit-fleet/busybox:local"  # tiny amd64 busybox image
+# 1 when dockerd runs containers through the CAP_SYS_RESOURCE runtime shim (sandbox only)
+BUILDKIT_FLEET_SHIM=0
+grep -q '"default-runtime": "shim"' /etc/docker/daemon.json 2>/dev/null && BUILDKIT_FLEET_SHIM=1
+export BUILDKIT_FLEET_SHIM
+unset DOCKER_HOST DOCKER_CONTEXT   # tests talk to the default /var/run/docker.sock daemon
