@@ -163,6 +163,9 @@ def parse(buildx_opts):
     if opts.get('memory'):
         typed['memory'] = parse_size(opts['memory'], 'memory')
     if opts.get('memory-swap'):
+        if not opts.get('memory'):
+            raise SpecError("%s: '%s' is set without driver_opts.memory; docker needs a memory limit to set swap"
+                            % (_label('memory_swap'), opts['memory-swap']))
         typed['memory_swap'] = parse_size(opts['memory-swap'], 'memory_swap', allow_unlimited=True)
     for option in ('cpu_quota', 'cpu_period', 'cpu_shares'):
         key = option.replace('_', '-')
@@ -183,9 +186,6 @@ def _check_limits(typed):
     memory, swap = typed['memory'], typed['memory_swap']
     if memory is not None and memory < MIN_MEMORY:
         raise SpecError("%s: '%s' bytes is below the Docker minimum of 6MiB" % (_label('memory'), memory))
-    if swap is not None and memory is None:
-        raise SpecError('%s: memory_swap is set (%s) without memory; set driver_opts.memory too'
-                        % (_label('memory_swap'), swap))
     if swap is not None and swap != -1 and swap < memory:
         raise SpecError('%s: %s bytes is smaller than driver_opts.memory (%s bytes); it is memory plus swap'
                         % (_label('memory_swap'), swap, memory))

@@ -34,6 +34,7 @@ class AnsibleRunner(object):
         with open(path) as handle:
             result = json.load(handle)
         result['_stdout'] = proc.stdout
+        result.setdefault('failed', proc.returncode != 0)  # the tree callback drops the flag
         return result
 
 
