@@ -13,7 +13,7 @@ from ansible_collections.buildkit.fleet.plugins.module_utils.builder_spec import
 
 # Container fields compared one by one, in the order differences are reported.
 CONTAINER_FIELDS = ('image', 'image_id', 'cmd', 'env', 'config', 'privileged', 'init', 'restart_policy',
-                    'network_mode', 'memory', 'memory_swap', 'cpu_quota', 'cpu_period', 'cpu_shares',
+                    'network_mode', 'network_id', 'memory', 'memory_swap', 'cpu_quota', 'cpu_period', 'cpu_shares',
                     'cpuset_cpus', 'cpuset_mems', 'cgroup_parent', 'userns_mode', 'volume')
 _DEFAULT_NETWORKS = (None, '', 'default', 'bridge')
 
@@ -31,6 +31,8 @@ def container_view(inspect, image_env, config_text):
     for mount in inspect.get('Mounts') or []:
         if mount.get('Destination') == STATE_DIR:
             volume = mount.get('Name')
+    networks = (inspect.get('NetworkSettings') or {}).get('Networks') or {}
+    network_id = (networks.get(host.get('NetworkMode')) or {}).get('NetworkID')
     config = None
     if config_text is not None:
         try:
@@ -47,6 +49,7 @@ def container_view(inspect, image_env, config_text):
         'init': bool(host.get('Init')),
         'restart_policy': {'Name': policy.get('Name') or 'no', 'MaximumRetryCount': policy.get('MaximumRetryCount') or 0},
         'network_mode': host.get('NetworkMode'),
+        'network_id': network_id,
         'memory': host.get('Memory') or 0,
         'memory_swap': host.get('MemorySwap') or 0,
         'cpu_quota': host.get('CpuQuota') or 0,
@@ -60,14 +63,14 @@ def container_view(inspect, image_env, config_text):
     }
 
 
-def container_differences(actual, desired, desired_image_id):
+def container_differences(actual, desired, desired_image_id, desired_network_id=None):
     """[{'item', 'before', 'after'}] for every container field that differs."""
-    wanted = dict(desired, image_id=desired_image_id)
+    wanted = dict(desired, image_id=desired_image_id, network_id=desired_network_id)
     diffs = []
     for field in CONTAINER_FIELDS:
         before, after = actual.get(field), wanted.get(field)
-        if field == 'image_id' and not after:
-            continue  # the local image is gone: nothing to compare against
+        if field in ('image_id', 'network_id') and not after:
+            continue  # no local image / a built-in network mode: nothing to compare against
         if field == 'network_mode' and after in _DEFAULT_NETWORKS and before in _DEFAULT_NETWORKS:
             continue
         if field == 'env':

@@ -57,10 +57,11 @@ def volume_exists(client, name):
 
 
 def check_network(client, network):
+    """The id of a user network the builder joins (None for built-in modes); fails when it is missing."""
     if not network or network in BUILTIN_NETWORKS or network.startswith('container:'):
-        return
+        return None
     try:
-        client.inspect_network(network)
+        return client.inspect_network(network)['Id']
     except NotFound:
         raise BuilderError("driver_opts.network: network '%s' does not exist on the daemon; create it first "
                            "(for example with the buildkit.fleet.network role)" % network)

@@ -66,7 +66,7 @@ class Reconciler(object):
         spec = desired_spec(params, self.endpoint, node_name, self.config_text)
         node = spec['nodes'][0]
         cspec = container_spec(node, facts)
-        bd.check_network(self.client, cspec['network_mode'])
+        network_id = bd.check_network(self.client, cspec['network_mode'])
 
         inspect = bd.inspect_container(self.client, cspec['name'])
         image = bd.inspect_image(self.client, cspec['image'])
@@ -75,7 +75,7 @@ class Reconciler(object):
             image_env = dict(e.partition('=')[::2] for e in ((image or {}).get('Config') or {}).get('Env') or [])
             config_now = bd.read_config(self.client, cspec['name']) if cspec['config'] is not None else None
             before_container = container_view(inspect, image_env, config_now)
-            self.differences.extend(container_differences(before_container, cspec, (image or {}).get('Id')))
+            self.differences.extend(container_differences(before_container, cspec, (image or {}).get('Id'), network_id))
         drift = list(self.differences)
         store_diffs = store_differences(stored['nodes'][0] if stored and stored['nodes'] else None, node)
         self.differences.extend(store_diffs)
@@ -86,7 +86,7 @@ class Reconciler(object):
         before = {'status': _status(inspect), 'store': readable_node(stored['nodes'][0]) if stored else None,
                   'container': before_container}
         after = {'status': 'running' if want_running else 'stopped', 'store': readable_node(node),
-                 'container': dict(cspec, image_id=(image or {}).get('Id'))}
+                 'container': dict(cspec, image_id=(image or {}).get('Id'), network_id=network_id)}
 
         volume_is_new = not bd.volume_exists(self.client, cspec['volume'])
         workers = []

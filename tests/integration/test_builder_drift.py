@@ -139,3 +139,26 @@ def test_recreate_never_reports_and_always_recreates(ansible, builder, docker_cl
     assert container(docker_client, node)['Id'] == first
     forced = ansible('buildkit_builder', recreate='always', **args)
     assert forced['changed'] and container(docker_client, node)['Id'] != first
+
+
+def test_recreated_network_recreates_builder_on_it(ansible, builder, docker_client, buildx_config):
+    name = builder('net')
+    node = name + '0'
+    network = 'fleet-net-' + name
+    docker_client.networks.create(network)
+    args = dict(name=name, buildx_config=buildx_config, pull=False, driver_opts={'image': TEST_IMAGE, 'network': network})
+    try:
+        ansible('buildkit_builder', **args)
+        exec_in(docker_client, node, 'sh', '-c', 'echo cache > /var/lib/buildkit/fleet-marker')
+        docker_client.api.stop('buildx_buildkit_' + node)
+        docker_client.networks.get(network).remove()
+        new_id = docker_client.networks.create(network).id
+        result = ansible('buildkit_builder', **args)
+        assert result['changed'] and 'container.network_id' in [d['item'] for d in result['differences']]
+        real = container(docker_client, node)
+        assert real['State']['Running'] and real['NetworkSettings']['Networks'][network]['NetworkID'] == new_id
+        assert exec_in(docker_client, node, 'cat', '/var/lib/buildkit/fleet-marker') == (0, 'cache\n')
+        assert ansible('buildkit_builder', **args)['changed'] is False
+    finally:
+        docker_client.api.remove_container('buildx_buildkit_' + node, force=True)
+        docker_client.networks.get(network).remove()
