@@ -14,4 +14,6 @@ export BUILDKIT_FLEET_SMOKE_IMAGE="buildkit-fleet/busybox:local"  # tiny amd64 b
 BUILDKIT_FLEET_SHIM=0
 grep -q '"default-runtime": "shim"' /etc/docker/daemon.json 2>/dev/null && BUILDKIT_FLEET_SHIM=1
 export BUILDKIT_FLEET_SHIM
+# the second dockerd started by dockerd2.sh (two-host / multi-node tests), bridge br-d2 10.99.0.1/24
+export BUILDKIT_FLEET_DOCKER2_HOST="unix:///run/buildkit-fleet/docker2.sock"
 unset DOCKER_HOST DOCKER_CONTEXT   # tests talk to the default /var/run/docker.sock daemon
