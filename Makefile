@@ -14,6 +14,7 @@ deps:
 collection:
 	mkdir -p tests/output/collections/ansible_collections/buildkit
 	ln -sfn $(CURDIR) tests/output/collections/ansible_collections/buildkit/fleet
+	tests/harness/collections.sh $(CURDIR)/tests/output/collections/ansible_collections
 	ansible-galaxy collection install --force --no-deps -p tests/output/galaxy-check $$( \
 	  ansible-galaxy collection build --force --output-path tests/output . | awk '{print $$NF}') >/dev/null
 

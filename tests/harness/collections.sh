@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Puts the collections the roles need next to buildkit.fleet in the tests' ANSIBLE_COLLECTIONS_PATH root.
+# No Galaxy access here: community.docker comes from the `ansible` package on PyPI (its sdist/wheel
+# bundles ansible_collections/community/docker). Downloaded once into the cache; idempotent.
+#   collections.sh DEST   (DEST = .../ansible_collections)
+set -euo pipefail
+dest="${1:?usage: collections.sh ANSIBLE_COLLECTIONS_DIR}"
+CACHE="${BUILDKIT_FLEET_CACHE:-/var/cache/buildkit-fleet}/pypi-ansible"
+SPEC="${BUILDKIT_FLEET_ANSIBLE_SPEC:-ansible==12.*}"
+PYTHON="${PYTHON:-python3}"
+mkdir -p "$CACHE" "$dest/community"
+
+if [[ -f $dest/community/docker/MANIFEST.json ]]; then
+  exit 0
+fi
+# The cached archive (wheel preferred), downloaded once, time-bounded.
+archive=$(find "$CACHE" -maxdepth 1 \( -name 'ansible-*.whl' -o -name 'ansible-*.tar.gz' \) | sort | tail -1)
+if [[ -z $archive ]]; then
+  echo "collections.sh: pip download --no-deps '$SPEC' (once, cached in $CACHE)" >&2
+  timeout 600 "$PYTHON" -m pip download --quiet --disable-pip-version-check --no-deps --dest "$CACHE" "$SPEC"
+  archive=$(find "$CACHE" -maxdepth 1 \( -name 'ansible-*.whl' -o -name 'ansible-*.tar.gz' \) | sort | tail -1)
+fi
+[[ -n $archive ]] || { echo "collections.sh: no ansible archive in $CACHE" >&2; exit 1; }
+
+# Extract only community/docker.
+"$PYTHON" - "$archive" "$dest" <<'PY'
+import os, shutil, sys, tarfile, tempfile, zipfile
+archive, dest = sys.argv[1:3]
+marker = "ansible_collections/community/docker/"
+tmp = tempfile.mkdtemp(dir=os.path.join(dest, "community"))
+try:
+    if archive.endswith(".whl"):
+        with zipfile.ZipFile(archive) as z:
+            names = [n for n in z.namelist() if marker in n]
+            for n in names:
+                rel = n.split(marker, 1)[1]
+                if not rel or n.endswith("/"):
+                    continue
+                out = os.path.join(tmp, rel)
+                os.makedirs(os.path.dirname(out), exist_ok=True)
+                with z.open(n) as src, open(out, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+    else:
+        with tarfile.open(archive) as t:
+            for m in t.getmembers():
+                if marker not in m.name or not m.isfile():
+                    continue
+                rel = m.name.split(marker, 1)[1]
+                out = os.path.join(tmp, rel)
+                os.makedirs(os.path.dirname(out), exist_ok=True)
+                with t.extractfile(m) as src, open(out, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+    if not os.path.exists(os.path.join(tmp, "MANIFEST.json")):
+        sys.exit("collections.sh: community.docker not found in %s" % archive)
+    final = os.path.join(dest, "community", "docker")
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+finally:
+    shutil.rmtree(tmp, ignore_errors=True)
+PY
+echo "collections.sh: community.docker $(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' "$dest/community/docker/MANIFEST.json" | head -1) in $dest/community/docker" >&2
