@@ -9,6 +9,6 @@ cd "$dest"
 git init -q && git add -A && git -c user.email=ci@local -c user.name=ci commit -qm sanity
 # ansible-test downloads a get-pip script from a host these machines cannot reach: give it ours.
 pip_version=$(python3 -c 'import ansible_test._internal.python_requirements as r; print(getattr(r, "PIP_VERSION", None) or "24.2")' 2>/dev/null | tr . _)
-mkdir -p ~/.ansible/test/cache && cp "$repo/tests/sanity/get_pip_offline.py" ~/.ansible/test/cache/get_pip_${pip_version}.py
+mkdir -p ~/.ansible/test/cache && cp "$repo/tests/sanity/get_pip_offline.py" ~/.ansible/test/cache/"get_pip_${pip_version}.py"
 python_version=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 timeout 1200 ansible-test sanity --python "$python_version" --requirements "$@"

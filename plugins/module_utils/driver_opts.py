@@ -35,18 +35,30 @@ OPTION_BY_KEY = dict((key, option) for option, key in BUILDX_KEYS)
 DRIVER_OPTS_ARGS = dict(
     image=dict(type='str'),
     network=dict(type='str'),
-    restart_policy=dict(type='str', aliases=['restart-policy']),
-    default_load=dict(type='bool', aliases=['default-load']),
+    restart_policy=dict(type='str'),
+    default_load=dict(type='bool'),
     memory=dict(type='str'),
-    memory_swap=dict(type='str', aliases=['memory-swap']),
-    cpu_quota=dict(type='raw', aliases=['cpu-quota']),
-    cpu_period=dict(type='raw', aliases=['cpu-period']),
-    cpu_shares=dict(type='raw', aliases=['cpu-shares']),
-    cpuset_cpus=dict(type='str', aliases=['cpuset-cpus']),
-    cpuset_mems=dict(type='str', aliases=['cpuset-mems']),
-    cgroup_parent=dict(type='str', aliases=['cgroup-parent']),
+    memory_swap=dict(type='str'),
+    cpu_quota=dict(type='raw'),
+    cpu_period=dict(type='raw'),
+    cpu_shares=dict(type='raw'),
+    cpuset_cpus=dict(type='str'),
+    cpuset_mems=dict(type='str'),
+    cgroup_parent=dict(type='str'),
     env=dict(type='dict'),
 )
+
+
+def snake_case_driver_opts(driver_opts):
+    """driver_opts with buildx spellings (memory-swap) turned into option names (memory_swap)."""
+    result, given_as = {}, {}
+    for key, value in driver_opts.items():
+        name = OPTION_BY_KEY.get(key, key)
+        if name in result:
+            raise SpecError("driver_opts: both '%s' and '%s' are given; use one" % (given_as[name], key))
+        result[name], given_as[name] = value, key
+    return result
+
 
 _SIZE_RE = re.compile(r'^(\d+(?:\.\d+)?) ?([a-zA-Z]*)$')
 _UNITS = {'': 1, 'k': 1 << 10, 'm': 1 << 20, 'g': 1 << 30, 't': 1 << 40, 'p': 1 << 50}

@@ -21,7 +21,7 @@ description:
     config, store entry) and re-creates the container while keeping the state volume, so the build cache survives.
   - Every builder has one node named V(<name>0) (lower-cased), as buildx names it.
 author:
-  - buildkit.fleet contributors
+  - buildkit.fleet contributors (@buildkit-fleet)
 extends_documentation_fragment:
   - buildkit.fleet.docker
 attributes:
@@ -53,7 +53,8 @@ options:
   driver_opts:
     description:
       - The docker-container driver options of C(docker buildx create --driver-opt), one sub-option each.
-      - Each sub-option also accepts its buildx spelling as an alias, for example C(memory-swap).
+      - Each sub-option also accepts its buildx spelling, for example C(memory-swap) for O(driver_opts.memory_swap)
+        (translated by the action plugin before the module runs).
       - Options not set are left out of the store, as buildx does, and take the buildx default.
     type: dict
     default: {}
@@ -73,46 +74,37 @@ options:
           - Restart policy, C(name[:max-retries]); V(no), V(always), V(unless-stopped) or V(on-failure[:N]).
           - Defaults to V(unless-stopped), as in buildx.
         type: str
-        aliases: [restart-policy]
       default_load:
         description:
           - Load build results into Docker by default (buildx C(default-load)); stored for buildx, no container effect.
           - Defaults to V(false).
         type: bool
-        aliases: [default-load]
       memory:
         description: Memory limit with go-units semantics (binary units), for example V(4g), V(512MiB), V(1.5g). At least 6MiB.
         type: str
       memory_swap:
         description: Memory plus swap limit, same units as O(driver_opts.memory), or V(-1) for unlimited swap. Needs O(driver_opts.memory).
         type: str
-        aliases: [memory-swap]
       cpu_quota:
         description: CPU CFS quota in microseconds (an integer).
         type: raw
-        aliases: [cpu-quota]
       cpu_period:
         description: CPU CFS period in microseconds (an integer).
         type: raw
-        aliases: [cpu-period]
       cpu_shares:
         description: CPU shares, relative weight (an integer).
         type: raw
-        aliases: [cpu-shares]
       cpuset_cpus:
         description: CPUs the builder may use, for example V(0-1) or V(0,2).
         type: str
-        aliases: [cpuset-cpus]
       cpuset_mems:
         description: Memory nodes the builder may use, for example V(0).
         type: str
-        aliases: [cpuset-mems]
       cgroup_parent:
         description:
           - Cgroup parent; applied only when the daemon uses the C(cgroupfs) cgroup driver, as buildx does.
           - Defaults to V(/docker/buildx).
         type: str
-        aliases: [cgroup-parent]
       env:
         description: Environment variables of C(buildkitd) (buildx C(env.NAME=value)); names must be non-empty and have no C(=).
         type: dict

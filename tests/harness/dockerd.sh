@@ -6,7 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 SID="$CACHE/docker-sid"                      # unpacked sid docker.io tree
-SHIM=/usr/local/lib/buildkit-fleet/runc-shim # stable copy of tests/harness/runc-shim
+SHIM=/usr/local/lib/buildkit-fleet/runc-shim # stable copy of tests/harness/runc_shim.py, with a python3 shebang
 DAEMON_JSON=/etc/docker/daemon.json
 SMOKE_IMAGE=buildkit-fleet/busybox:local     # tiny local image for the privileged check
 
@@ -56,7 +56,8 @@ PY
 }
 
 enable_shim() {
-  install -D -m 0755 "$HARNESS_DIR/runc-shim" "$SHIM.tmp" && mv "$SHIM.tmp" "$SHIM"
+  mkdir -p "$(dirname "$SHIM")"
+  { echo "#!/usr/bin/python3"; cat "$HARNESS_DIR/runc_shim.py"; } >"$SHIM.tmp" && chmod 0755 "$SHIM.tmp" && mv "$SHIM.tmp" "$SHIM"
   echo 1
 }
 

@@ -88,6 +88,7 @@ if ((${#missing[@]})); then
   rm -rf "$debs"
 fi
 # busybox picks the applet from argv[0]: run it as "busybox" (the P flag preserves argv[0]).
+# shellcheck disable=SC2016  # $0 expands in the inner bash
 m=$(timeout 20 bash -c 'exec -a busybox "$0" uname -m' "$BB_DIR/bb-arm64") || true
 [[ $m == aarch64 ]] || die "bb-arm64 uname -m gave '$m', expected aarch64"
 log "ok: qemu handlers ${ARCHES[*]} (F); busyboxes in $BB_DIR: $(cd "$BB_DIR" && echo bb-*)"

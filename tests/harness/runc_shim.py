@@ -1,11 +1,12 @@
-#!/usr/bin/python3
 """OCI runtime wrapper for sandboxes whose capability bounding set lacks CAP_SYS_RESOURCE.
 
 Registered as dockerd's default runtime by dockerd.sh ONLY when needed. For `create`/`run`
 it strips CAP_SYS_RESOURCE from the bundle's config.json, for `exec` from the --process
 JSON, then execs the real runc with the unchanged argv. Test-harness only.
 """
-import json, os, sys
+import json
+import os
+import sys
 
 CAP = "CAP_SYS_RESOURCE"
 REAL = os.environ.get("RUNC_SHIM_REAL", "")

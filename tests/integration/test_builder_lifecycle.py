@@ -97,3 +97,21 @@ def test_absent_cleans_a_store_entry_without_container(ansible, builder, docker_
     assert store_files(buildx_config)
     result = ansible('buildkit_builder', state='absent', **args)
     assert result['changed'] and store_files(buildx_config) == []
+
+
+def test_buildx_spelled_driver_opts_are_accepted(ansible, builder, docker_client, buildx_config):
+    name = builder('spell')
+    args = dict(name=name, buildx_config=buildx_config, pull=False,
+                driver_opts={'image': TEST_IMAGE, 'memory': '512m', 'memory-swap': '1g', 'restart-policy': 'on-failure:2',
+                             'cpu-period': 100000, 'cpu-quota': '50000', 'cpuset-cpus': '0', 'cgroup-parent': '/docker/fleet'})
+    assert ansible('buildkit_builder', **args)['changed']
+    host = container(docker_client, name + '0')['HostConfig']
+    assert (host['Memory'], host['MemorySwap']) == (512 << 20, 1 << 30)
+    assert host['RestartPolicy'] == {'Name': 'on-failure', 'MaximumRetryCount': 2}
+    assert (host['CpuPeriod'], host['CpuQuota'], host['CpusetCpus']) == (100000, 50000, '0')
+    if docker_client.info()['CgroupDriver'] == 'cgroupfs':
+        assert host['CgroupParent'] == '/docker/fleet'
+    with open(os.path.join(buildx_config, 'instances', name)) as handle:
+        stored = json.load(handle)['Nodes'][0]['DriverOpts']
+    assert stored['memory-swap'] == '1g' and stored['restart-policy'] == 'on-failure:2'
+    assert ansible('buildkit_builder', **args)['changed'] is False
