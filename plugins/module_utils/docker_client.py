@@ -94,13 +94,14 @@ def _tls_config(params):
 def connect(params):
     """Return a connected docker.APIClient, or raise DockerConnectionError."""
     host = docker_host(params)
-    client = docker.APIClient(base_url=host, version=params.get('api_version') or 'auto',
-                              timeout=params.get('timeout') or 60, tls=_tls_config(params))
-    try:
-        version = client.version()
+    try:  # version='auto' asks the daemon for its API version: that is the reachability check too
+        client = docker.APIClient(base_url=host, version=params.get('api_version') or 'auto',
+                                  timeout=params.get('timeout') or 60, tls=_tls_config(params))
+        if (params.get('api_version') or 'auto') != 'auto':
+            client.ping()
     except DockerException as exc:
         raise DockerConnectionError('Cannot reach the Docker daemon at %s: %s' % (host, exc))
-    api = version.get('ApiVersion', '0')
+    api = client.api_version
     if _version_tuple(api)[:2] < MIN_API_VERSION:
         raise DockerConnectionError('Docker daemon at %s speaks API %s; API %s (Docker Engine 20.10) or newer is needed'
                                     % (host, api, '.'.join(str(v) for v in MIN_API_VERSION)))
