@@ -9,6 +9,7 @@ export BUILDKIT_FLEET_REGISTRY="127.0.0.1:5000"          # from the host / netwo
 export BUILDKIT_FLEET_REGISTRY_BRIDGE="172.17.0.1:5000"  # from builders on the default bridge
 export BUILDKIT_FLEET_BUSYBOX_DIR="$BUILDKIT_FLEET_CACHE/busybox"  # bb-amd64 bb-arm64 bb-arm bb-ppc64le bb-s390x
 export BUILDKIT_FLEET_QEMU_ARCHES="aarch64 arm ppc64le s390x riscv64"
+export BUILDKIT_FLEET_BASE_IMAGE="127.0.0.1:5000/buildkit-fleet/base:busybox"  # linux/amd64 arm64 arm/v7 ppc64le s390x
 export BUILDKIT_FLEET_SMOKE_IMAGE="buildkit-fleet/busybox:local"  # tiny amd64 busybox image
 # 1 when dockerd runs containers through the CAP_SYS_RESOURCE runtime shim (sandbox only)
 BUILDKIT_FLEET_SHIM=0

@@ -29,5 +29,6 @@ if [[ -n $gopid ]]; then
   log "waited $((SECONDS - t))s for the remaining Go builds"
 fi
 step buildx         "$HARNESS_DIR/buildx.sh"
+step base-image     "$HARNESS_DIR/base-image.sh"   # multi-platform FROM scratch + busybox in the registry
 step dockerd2       "$HARNESS_DIR/dockerd2.sh"   # second daemon (two-host / multi-node tests)
 log "all up in ${SECONDS}s; facts: source $HARNESS_DIR/env.sh"
