@@ -7,6 +7,8 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import hashlib
+import json
 import os
 import traceback
 
@@ -91,12 +93,53 @@ def _tls_config(params):
                                 ca_cert=ca_path if verify else None, verify=verify)
 
 
+TLS_OPTIONS = ('tls', 'validate_certs', 'ca_path', 'client_cert', 'client_key')
+
+
+def _docker_config_dir():
+    return os.environ.get('DOCKER_CONFIG') or os.path.join(os.path.expanduser('~'), '.docker')
+
+
+def context_params(name, params):
+    """Connection params for a docker context name (its host and TLS files), like the docker CLI."""
+    if name == 'default':
+        return dict(params, docker_host=os.environ.get('DOCKER_HOST') or DEFAULT_DOCKER_HOST)
+    digest = hashlib.sha256(name.encode('utf-8')).hexdigest()
+    meta_path = os.path.join(_docker_config_dir(), 'contexts', 'meta', digest, 'meta.json')
+    try:
+        with open(meta_path) as handle:
+            endpoint = json.load(handle)['Endpoints']['docker']
+    except (IOError, OSError, ValueError, KeyError):
+        raise DockerConnectionError("docker context '%s' not found (no %s)" % (name, meta_path))
+    tls_dir = os.path.join(_docker_config_dir(), 'contexts', 'tls', digest, 'docker')
+    files = dict((opt, os.path.join(tls_dir, fname)) for opt, fname in
+                 (('ca_path', 'ca.pem'), ('client_cert', 'cert.pem'), ('client_key', 'key.pem'))
+                 if os.path.exists(os.path.join(tls_dir, fname)))
+    result = dict(params, docker_host=endpoint['Host'], **files)
+    if files:
+        result['tls'] = True
+        result['validate_certs'] = not endpoint.get('SkipTLSVerify') and 'ca_path' in files
+    return result
+
+
+def endpoint_params(endpoint, params, overrides=None):
+    """Connection params for a node endpoint: a URL (unix://, tcp://, ssh://) or a docker context name."""
+    base = dict(params)
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            base[key] = value
+    if '://' in endpoint:
+        return dict(base, docker_host=endpoint)
+    return context_params(endpoint, base)
+
+
 def connect(params):
     """Return a connected docker.APIClient, or raise DockerConnectionError."""
     host = docker_host(params)
     try:  # version='auto' asks the daemon for its API version: that is the reachability check too
         client = docker.APIClient(base_url=host, version=params.get('api_version') or 'auto',
-                                  timeout=params.get('timeout') or 60, tls=_tls_config(params))
+                                  timeout=params.get('timeout') or 60, tls=_tls_config(params),
+                                  use_ssh_client=host.startswith('ssh://'))
         if (params.get('api_version') or 'auto') != 'auto':
             client.ping()
     except DockerException as exc:
@@ -108,14 +151,18 @@ def connect(params):
     return client
 
 
-def connect_or_fail(module):
-    """Connect for an AnsibleModule, failing the module with a clear message."""
+def check_sdk(module):
     if DOCKER_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib('docker (Docker SDK for Python >= 7.0.0)'),
                          exception=DOCKER_IMPORT_ERROR)
     if _version_tuple(docker.__version__) < MIN_SDK_VERSION:
         module.fail_json(msg='Docker SDK for Python %s is too old on the target; >= 7.0.0 is needed'
                          % docker.__version__)
+
+
+def connect_or_fail(module):
+    """Connect for an AnsibleModule, failing the module with a clear message."""
+    check_sdk(module)
     try:
         return connect(module.params)
     except DockerConnectionError as exc:
