@@ -20,6 +20,10 @@ class ActionModule(ActionBase):
         try:
             if isinstance(args.get('driver_opts'), dict):
                 args['driver_opts'] = snake_case_driver_opts(args['driver_opts'])
+            if isinstance(args.get('nodes'), list):
+                args['nodes'] = [dict(n, driver_opts=snake_case_driver_opts(n['driver_opts']))
+                                 if isinstance(n, dict) and isinstance(n.get('driver_opts'), dict) else n
+                                 for n in args['nodes']]
         except SpecError as exc:
             raise AnsibleActionFail(str(exc))
         result.update(self._execute_module(module_name=self._task.resolved_action or 'buildkit.fleet.buildkit_builder',

@@ -120,10 +120,10 @@ def buildkitd_flags(flags, network, config):
     return result
 
 
-def node_spec(name, endpoint, buildx_opts, flags, platforms, config_text):
+def node_spec(name, endpoint, buildx_opts, flags, platforms, config_text, config=None):
     """One node as the store holds it, plus its parsed view; raises SpecError."""
-    typed = dopts.parse(buildx_opts)
-    config = load_toml(config_text, 'buildkitd_config') if config_text is not None else None
+    if config is None and config_text is not None:
+        config = load_toml(config_text, 'buildkitd_config')
     return {
         'name': name,
         'endpoint': endpoint,
@@ -131,21 +131,55 @@ def node_spec(name, endpoint, buildx_opts, flags, platforms, config_text):
         'driver_opts': dict(buildx_opts or {}),
         'flags': flags,
         'config': config_text,
-        'typed': typed,
+        'typed': dopts.parse(buildx_opts),
         'config_data': config,
     }
 
 
-def desired_spec(params, endpoint, node_name=None, config_text=None):
-    """Builder spec from the module options (one node named <name>0 unless the store says otherwise)."""
+def _node_entries(params, stored_names):
+    """The wanted nodes' own settings: O(nodes), or one node (named as in the store, else <name>0)."""
+    if params.get('nodes'):
+        return [dict(entry, name=entry.get('name') or '%s%d' % (params['name'], index))
+                for index, entry in enumerate(params['nodes'])]
+    return [{'name': stored_names[0] if stored_names else params['name'] + '0', 'platforms': params.get('platforms')}]
+
+
+def _check_unique(nodes):
+    seen_names, seen_endpoints, seen_platforms = set(), {}, {}
+    for node in nodes:
+        if node['name'] in seen_names:
+            raise SpecError("nodes: node name '%s' is given twice" % node['name'])
+        seen_names.add(node['name'])
+        if node['endpoint'] in seen_endpoints:
+            raise SpecError("nodes: nodes '%s' and '%s' have the same endpoint '%s'; buildx allows one node per endpoint"
+                            % (seen_endpoints[node['endpoint']], node['name'], node['endpoint']))
+        seen_endpoints[node['endpoint']] = node['name']
+        for plat in node['platforms']:
+            text = format_platform(plat)
+            if text in seen_platforms:
+                raise SpecError("nodes: platform '%s' is declared by nodes '%s' and '%s'; give each platform to one node"
+                                % (text, seen_platforms[text], node['name']))
+            seen_platforms[text] = node['name']
+
+
+def desired_spec(params, endpoint, stored_names=None, config_text=None):
+    """Builder spec from the module options; node options override the builder's driver_opts and flags."""
     name = validate_name(params['name'])
-    buildx_opts = dopts.to_buildx(params.get('driver_opts'))
-    typed = dopts.parse(buildx_opts)
+    base_opts = dopts.to_buildx(params.get('driver_opts'))
     config = load_toml(config_text, 'buildkitd_config') if config_text is not None else None
-    flags = buildkitd_flags(params.get('buildkitd_flags'), typed['network'], config)
-    node = node_spec(node_name or (name + '0').lower(), endpoint, buildx_opts, flags,
-                     params.get('platforms'), config_text)
-    return {'name': name, 'driver': DRIVER, 'nodes': [node]}
+    nodes = []
+    for entry in _node_entries(params, stored_names):
+        label = 'nodes[%s]' % entry['name']
+        node_name = validate_name(entry['name'], label + '.name').lower()
+        opts = dict(base_opts)
+        opts.update(dopts.to_buildx(entry.get('driver_opts')))
+        network = dopts.parse(opts)['network']
+        flags_given = entry.get('buildkitd_flags')
+        flags = buildkitd_flags(params.get('buildkitd_flags') if flags_given is None else flags_given, network, config)
+        nodes.append(node_spec(node_name, entry.get('endpoint') or endpoint, opts, flags, entry.get('platforms'),
+                               config_text, config))
+    _check_unique(nodes)
+    return {'name': name, 'driver': DRIVER, 'nodes': nodes}
 
 
 def container_spec(node, facts):

@@ -19,7 +19,8 @@ description:
   - Builders made by C(docker buildx create) with the same settings are adopted unchanged.
   - Unlike buildx, it notices drift (image, limits, network, restart policy, cgroup parent, env, flags,
     config, store entry) and re-creates the container while keeping the state volume, so the build cache survives.
-  - Every builder has one node named V(<name>0) (lower-cased), as buildx names it.
+  - A builder has one node named V(<name>0) (lower-cased), as buildx names it, or the nodes listed in O(nodes),
+    each on its own Docker endpoint.
 author:
   - buildkit.fleet contributors (@buildkit-fleet)
 extends_documentation_fragment:
@@ -128,8 +129,56 @@ options:
     description:
       - Fixed platforms of the node, as C(docker buildx create --platform) stores them (normalised, for example V(linux/arm64)).
       - They route builds to nodes; BuildKit still reports what it can run.
+      - With O(nodes), give platforms per node instead.
     type: list
     elements: str
+  nodes:
+    description:
+      - The nodes of a builder that spans several Docker endpoints (a multi-node builder, like
+        C(docker buildx create --append)). Without it the builder has one node, V(<name>0), on O(docker_host).
+      - Missing nodes are added, drifted ones repaired with their cache kept, and nodes no longer listed are
+        removed (container, volume unless O(keep_state), and store entry). All endpoints are reached before
+        anything changes; an unreachable one fails the task naming the node, and nothing is written.
+      - A build with C(docker buildx build --builder <name> --platform ...) routes each platform to the node that declares it.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Node name (lower-cased, as buildx does). Defaults to V(<name><index>).
+        type: str
+      endpoint:
+        description:
+          - Where the node's container runs, stored as the node C(Endpoint) as buildx stores it.
+          - A V(unix://) socket, V(tcp://) (TLS with the O(nodes[].tls) options), V(ssh://user@host) (uses the C(ssh) client),
+            or a docker context name (its host and TLS files are read from C(~/.docker/contexts)).
+          - Defaults to O(docker_host).
+        type: str
+      platforms:
+        description: Fixed platforms of this node. A platform may belong to one node only.
+        type: list
+        elements: str
+      driver_opts:
+        description: Driver options of this node; each one set here overrides the builder's O(driver_opts) (same sub-options).
+        type: dict
+      buildkitd_flags:
+        description: C(buildkitd) flags of this node instead of the builder's O(buildkitd_flags).
+        type: list
+        elements: str
+      tls:
+        description: Use TLS without verification for this node's V(tcp://) endpoint.
+        type: bool
+      validate_certs:
+        description: Use TLS and verify the daemon certificate of this node against O(nodes[].ca_path).
+        type: bool
+      ca_path:
+        description: CA certificate for this node's endpoint.
+        type: path
+      client_cert:
+        description: Client certificate for this node's endpoint.
+        type: path
+      client_key:
+        description: Client key for this node's endpoint.
+        type: path
   keep_state:
     description: With O(state=absent), keep the state volume (the build cache), like C(docker buildx rm --keep-state).
     type: bool
@@ -190,6 +239,25 @@ EXAMPLES = r'''
         max-parallelism = 4
     platforms: [linux/amd64, linux/arm64]
     use: true
+
+- name: A builder spanning two build hosts; each platform builds on the node that declares it
+  buildkit.fleet.buildkit_builder:
+    name: fleet
+    driver_opts:
+      memory: 8g
+    nodes:
+      - name: amd
+        endpoint: unix:///var/run/docker.sock
+        platforms: [linux/amd64]
+      - name: arm
+        endpoint: tcp://arm-host:2376
+        validate_certs: true
+        ca_path: /etc/docker/certs/ca.pem
+        client_cert: /etc/docker/certs/cert.pem
+        client_key: /etc/docker/certs/key.pem
+        platforms: [linux/arm64]
+        driver_opts:
+          memory: 16g
 
 - name: Stop it (container and cache kept)
   buildkit.fleet.buildkit_builder:
@@ -282,7 +350,7 @@ from ansible_collections.buildkit.fleet.plugins.module_utils.builder_reconcile i
 from ansible_collections.buildkit.fleet.plugins.module_utils.builder_spec import desired_spec, validate_name
 from ansible_collections.buildkit.fleet.plugins.module_utils.buildx_store import BuildxStore, default_root
 from ansible_collections.buildkit.fleet.plugins.module_utils.docker_client import (
-    DOCKER_CONNECTION_ARGS, APIError, connect_or_fail, docker_host)
+    DOCKER_CONNECTION_ARGS, TLS_OPTIONS, APIError, DockerConnectionError, check_sdk, connect, docker_host, endpoint_params)
 from ansible_collections.buildkit.fleet.plugins.module_utils.driver_opts import DRIVER_OPTS_ARGS, SpecError
 
 
@@ -295,6 +363,18 @@ def argument_spec():
         buildkitd_config_inline=dict(type='str'),
         buildkitd_flags=dict(type='list', elements='str'),
         platforms=dict(type='list', elements='str'),
+        nodes=dict(type='list', elements='dict', options=dict(
+            name=dict(type='str'),
+            endpoint=dict(type='str'),
+            platforms=dict(type='list', elements='str'),
+            driver_opts=dict(type='dict', options=DRIVER_OPTS_ARGS),
+            buildkitd_flags=dict(type='list', elements='str'),
+            tls=dict(type='bool'),
+            validate_certs=dict(type='bool'),
+            ca_path=dict(type='path'),
+            client_cert=dict(type='path'),
+            client_key=dict(type='path'),
+        )),
         keep_state=dict(type='bool', default=False),
         bootstrap_timeout=dict(type='int', default=60),
         recreate=dict(type='str', default='changed', choices=['changed', 'always', 'never']),
@@ -320,35 +400,65 @@ def config_text(params, store_root):
         raise SpecError("buildkitd_config: cannot read '%s': %s" % (path, exc))
 
 
+def connect_nodes(module, endpoints):
+    """A client per node name, reaching every endpoint before anything changes."""
+    check_sdk(module)
+    clients = {}
+    for node_name, (endpoint, overrides) in endpoints.items():
+        try:
+            clients[node_name] = connect(endpoint_params(endpoint, module.params, overrides))
+        except DockerConnectionError as exc:
+            module.fail_json(msg='node %s (endpoint %s): %s' % (node_name, endpoint, exc))
+    return clients
+
+
+def node_endpoints(params, spec, stored, default_endpoint):
+    """{node name: (endpoint, TLS overrides)} for the wanted nodes and the stored ones."""
+    overrides = dict(((n.get('name') or '%s%d' % (params['name'], i)).lower(),
+                      dict((k, n.get(k)) for k in TLS_OPTIONS)) for i, n in enumerate(params.get('nodes') or []))
+    endpoints = dict((n['name'], (n['endpoint'], overrides.get(n['name']))) for n in (stored or {}).get('nodes', []))
+    for node in (spec or {}).get('nodes', []):
+        endpoints[node['name']] = (node['endpoint'], overrides.get(node['name']))
+    if not endpoints:
+        endpoints[(params['name'] + '0').lower()] = (default_endpoint, None)
+    return endpoints
+
+
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           mutually_exclusive=[('buildkitd_config', 'buildkitd_config_inline')])
+                           mutually_exclusive=[('buildkitd_config', 'buildkitd_config_inline'), ('platforms', 'nodes')])
     started = time.monotonic()
     params = module.params
     store = BuildxStore(params['buildx_config'] or default_root())
     endpoint = docker_host(params)
+    spec = text = None
     try:
         validate_name(params['name'])
         if params['bootstrap_timeout'] <= 0:
             raise SpecError("bootstrap_timeout: must be a positive number of seconds, got '%s'" % params['bootstrap_timeout'])
-        text = config_text(params, store.root) if params['state'] != 'absent' else None
-        if params['state'] != 'absent':
-            desired_spec(params, endpoint, None, text)  # validate every option before touching anything
         stored = store.read(params['name'])
+        if params['state'] != 'absent':
+            text = config_text(params, store.root)
+            stored_names = [n['name'] for n in stored['nodes']] if stored else None
+            spec = desired_spec(params, endpoint, stored_names, text)  # validates every option before any change
+        elif params.get('nodes'):
+            spec = desired_spec(dict(params, driver_opts={}), endpoint)
     except SpecError as exc:
         module.fail_json(msg=str(exc))
     except ValueError as exc:
         module.fail_json(msg='buildx store entry %s is not valid JSON: %s'
                          % (os.path.join(store.root, 'instances', params['name'].lower()), exc))
 
-    client = connect_or_fail(module)
-    reconciler = Reconciler(client, store, params, endpoint, text, module.check_mode)
+    endpoints = node_endpoints(params, spec, stored, endpoint)
+    clients = connect_nodes(module, endpoints)
+    reconciler = Reconciler(clients, store, params, text, module.check_mode)
     record = None
     try:
         if params['state'] == 'absent':
-            before, after = reconciler.remove(stored)
+            before, after = reconciler.remove(stored, list(endpoints))
         else:
-            before, after, record = reconciler.ensure(stored, daemon_facts(client))
+            facts = dict((name, daemon_facts(client)) for name, client in clients.items())
+            before, after, record = reconciler.ensure(spec, stored, facts)
     except (SpecError, BuilderError, APIError) as exc:
         module.fail_json(msg=to_text(getattr(exc, 'explanation', None) or exc), actions=reconciler.actions,
                          differences=reconciler.differences)
