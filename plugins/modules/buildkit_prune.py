@@ -1,0 +1,375 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) buildkit.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: buildkit_prune
+short_description: Prune the build cache of a BuildKit builder and remove orphaned builder state volumes
+version_added: 0.1.0
+description:
+  - Prunes the build cache of every node of a builder, like C(docker buildx prune --force), with record type and age
+    filters, the storage limits O(keep_storage), O(max_used_space) and O(min_free_space), and O(all). It runs
+    C(buildctl prune) inside each builder container and returns the bytes reclaimed.
+  - It reports C(changed) only when a cache record or a volume was removed; a second run with the same options
+    reports no change.
+  - With O(orphaned_volumes=true) it also removes the state volumes C(buildx_buildkit_<node>_state) that builders left
+    behind - the volumes C(docker volume prune) does not touch and that C(docker buildx rm --keep-state), a removed
+    store or a deleted container leave on the daemon.
+  - A state volume is B(orphaned) when no node of any builder in the store (O(buildx_config)) has its node name
+    AND no container - running or stopped - mounts it. Only volumes whose node name matches
+    O(orphaned_volumes_pattern) are considered. Volumes of builders that live in B(other) buildx stores (other users,
+    other E(BUILDX_CONFIG) directories) whose container is gone look orphaned too; restrict the pattern when
+    several stores share a daemon.
+  - Orphaned volumes are looked for on the daemon of the connection options (O(docker_host)); to clean several
+    daemons, run the task once per daemon.
+author:
+  - buildkit.fleet contributors (@buildkit-fleet)
+extends_documentation_fragment:
+  - buildkit.fleet.docker
+attributes:
+  check_mode:
+    support: full
+    description:
+      - Removes nothing. Reports the records and orphaned volumes that would be removed and the bytes that would be
+        reclaimed, computed from C(buildctl du) the way BuildKit selects records for a prune (an estimate when
+        a storage limit is set, since BuildKit removes records one at a time until the limit holds).
+      - Stopped nodes are not started in check mode; their RV(nodes[].reclaimed) is V(null).
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+    description: A second run with the same options removes nothing and reports no change.
+options:
+  name:
+    description:
+      - Name of the builder whose cache is pruned, as made by M(buildkit.fleet.buildkit_builder) or C(docker buildx create).
+      - May be left out with O(orphaned_volumes=true) to only remove orphaned volumes.
+    type: str
+  buildx_config:
+    description: The buildx store directory. Defaults to E(BUILDX_CONFIG), else C(~/.docker/buildx) of the remote user.
+    type: path
+  filters:
+    description: Which records to prune. Without filters every unused record is pruned (internal ones only with O(all)).
+    type: dict
+    suboptions:
+      type:
+        description: Record types to prune; a record of any listed type matches.
+        type: list
+        elements: str
+        choices: [regular, source.local, source.git.checkout, exec.cachemount, frontend, internal]
+      until:
+        description:
+          - Keep records used more recently than this; a Go duration such as V(24h), V(1h30m) or V(45m),
+            V(7d) for days, or a number of seconds (C(buildx prune --filter until=24h)).
+        type: str
+      expressions:
+        description:
+          - More BuildKit filters, each ANDed with the type filter, for example V(description~=COPY) or V(id==abc).
+            Fields are C(id), C(description), C(type), C(parents) (C(==), C(!=), C(~=) regexp) and the bare
+            C(inuse), C(mutable), C(immutable), C(shared), C(private).
+        type: list
+        elements: str
+  keep_storage:
+    description:
+      - Always keep this much cache (BuildKit's reserved space, C(buildx prune --keep-storage)/C(--reserved-space)),
+        for example V(10g) or V(512MiB). Binary units as in buildx.
+    type: str
+  max_used_space:
+    description: Prune until the cache uses at most this much, least recently used records first (C(--max-used-space)).
+    type: str
+  min_free_space:
+    description: Prune until the builder's file system has at least this much free space (C(--min-free-space)).
+    type: str
+  all:
+    description: Also prune internal and frontend records and records shared with images (C(buildx prune --all)).
+    type: bool
+    default: false
+  bootstrap:
+    description:
+      - Start a stopped node for the prune and stop it again afterwards. With V(false) stopped nodes are skipped.
+      - Nodes without a container have no running cache to prune and are skipped.
+    type: bool
+    default: true
+  bootstrap_timeout:
+    description: Seconds to wait for C(buildkitd) to answer after starting a stopped node.
+    type: int
+    default: 60
+  orphaned_volumes:
+    description: Also remove orphaned builder state volumes (see the description for what counts as orphaned).
+    type: bool
+    default: false
+  orphaned_volumes_pattern:
+    description:
+      - Shell pattern the node name of an orphaned volume (the part between C(buildx_buildkit_) and C(_state)) must
+        match to be removed, for example V(ci-*). The default matches every node.
+    type: str
+    default: '*'
+seealso:
+  - module: buildkit.fleet.buildkit_builder_info
+  - module: buildkit.fleet.buildkit_builder
+  - name: docker buildx prune
+    description: The buildx command this module does declaratively.
+    link: https://docs.docker.com/reference/cli/docker/buildx/prune/
+  - name: setup-buildx-action issue 122
+    description: Orphaned state volumes piling up.
+    link: https://github.com/docker/setup-buildx-action/issues/122
+'''
+
+EXAMPLES = r'''
+- name: Remove cache records unused for a week
+  buildkit.fleet.buildkit_prune:
+    name: ci
+    filters:
+      until: 7d
+  register: pruned
+
+- name: Show what it freed
+  ansible.builtin.debug:
+    msg: "{{ pruned.reclaimed | human_readable }} in {{ pruned.records_removed }} records"
+
+- name: Keep the cache under 20 GB, dropping local sources and cache mounts first
+  buildkit.fleet.buildkit_prune:
+    name: ci
+    filters:
+      type: [source.local, exec.cachemount]
+    max_used_space: 20g
+
+- name: Everything, internal records included, but keep 5 GB
+  buildkit.fleet.buildkit_prune:
+    name: ci
+    all: true
+    keep_storage: 5g
+
+- name: How much would a full prune free? (nothing is removed)
+  buildkit.fleet.buildkit_prune:
+    name: ci
+    all: true
+  check_mode: true
+  register: would
+
+- name: Remove the state volumes of CI builders that no longer exist
+  buildkit.fleet.buildkit_prune:
+    orphaned_volumes: true
+    orphaned_volumes_pattern: "ci-*"
+'''
+
+RETURN = r'''
+reclaimed:
+  description: Bytes freed (in check mode, that would be freed) - cache records plus orphaned volumes of known size.
+  returned: always
+  type: int
+  sample: 10035200
+cache_reclaimed:
+  description: Bytes of the cache records removed (would be removed in check mode).
+  returned: always
+  type: int
+  sample: 10035200
+records_removed:
+  description: Number of cache records removed (would be removed in check mode).
+  returned: always
+  type: int
+  sample: 5
+volumes_reclaimed:
+  description: Bytes of the orphaned volumes removed, as C(docker system df) measured them.
+  returned: always
+  type: int
+  sample: 0
+nodes:
+  description: The prune of each node of O(name).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Node name.
+      type: str
+      sample: ci0
+    status:
+      description: Node status before the prune (V(running), V(stopped), V(inactive), V(unreachable)).
+      type: str
+    reclaimed:
+      description: Bytes freed on this node; V(null) for a stopped node in check mode.
+      type: int
+    records_removed:
+      description: Records removed on this node.
+      type: int
+    by_type:
+      description: Records and bytes removed per record type.
+      type: dict
+      sample: {regular: {records: 2, size: 5013504}}
+    started:
+      description: Whether the node was started for the prune (and stopped again).
+      type: bool
+    skipped:
+      description: Why the node was not pruned, or V(null).
+      type: str
+orphaned_volumes:
+  description: The orphaned state volumes found (with O(orphaned_volumes=true)), and whether each was removed.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {name: buildx_buildkit_ci-old0_state, node: ci-old0, size: 31457280, removed: true, reason: null}
+estimated:
+  description: Whether the numbers are a check mode estimate.
+  returned: always
+  type: bool
+command:
+  description: The C(buildctl) command run in each builder container.
+  returned: when O(name) is given
+  type: list
+  elements: str
+  sample: [buildctl, prune, --format, '{{json .}}', --keep-duration, 168h0m0s]
+'''
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.buildkit.fleet.plugins.module_utils import buildkit_cache as cache
+from ansible_collections.buildkit.fleet.plugins.module_utils import state_volumes
+from ansible_collections.buildkit.fleet.plugins.module_utils.builder_facts import Node, NodeError
+from ansible_collections.buildkit.fleet.plugins.module_utils.builder_spec import DRIVER
+from ansible_collections.buildkit.fleet.plugins.module_utils.buildx_store import BuildxStore, default_root
+from ansible_collections.buildkit.fleet.plugins.module_utils.docker_client import (
+    DOCKER_CONNECTION_ARGS, APIError, DockerException, check_sdk, connect_or_fail)
+
+
+def argument_spec():
+    spec = dict(
+        name=dict(type='str'),
+        buildx_config=dict(type='path'),
+        filters=dict(type='dict', options=dict(
+            type=dict(type='list', elements='str', choices=list(cache.RECORD_TYPES)),
+            until=dict(type='str'),
+            expressions=dict(type='list', elements='str'),
+        )),
+        keep_storage=dict(type='str'),
+        max_used_space=dict(type='str'),
+        min_free_space=dict(type='str'),
+        all=dict(type='bool', default=False),
+        bootstrap=dict(type='bool', default=True),
+        bootstrap_timeout=dict(type='int', default=60),
+        orphaned_volumes=dict(type='bool', default=False),
+        orphaned_volumes_pattern=dict(type='str', default='*'),
+    )
+    spec.update(DOCKER_CONNECTION_ARGS)
+    return spec
+
+
+def by_type(records):
+    result = {}
+    for rec in records:
+        entry = result.setdefault(rec['type'], {'records': 0, 'size': 0})
+        entry['records'] += 1
+        entry['size'] += max(rec['size'], 0)
+    return result
+
+
+def prune_node(node, params, opts, argv, check_mode):
+    result = {'name': node['name'], 'endpoint': node['endpoint'], 'status': None, 'reclaimed': 0,
+              'records_removed': 0, 'by_type': {}, 'started': False, 'skipped': None}
+    access = Node(node, params)
+    access.connect()
+    status = result['status'] = access.refresh()
+    if status == 'inactive':
+        result['skipped'] = 'no container %s' % access.container
+        return result
+    if status == 'stopped':
+        if not params['bootstrap']:
+            result['skipped'] = 'stopped (bootstrap=false)'
+            return result
+        if check_mode:
+            result['reclaimed'] = None
+            result['skipped'] = 'stopped: not started in check mode, so nothing was measured'
+            return result
+        access.start(params['bootstrap_timeout'])
+        result['started'] = True
+    try:
+        if check_mode:
+            everything = access.disk_usage()
+            matching = access.disk_usage(opts['filters']) if opts['filters'] else everything
+            free = access.free_bytes() if opts['min_free_space'] else None
+            if opts['min_free_space'] and free is None:
+                raise NodeError('node %s: the free space of the cache file system is unknown (df failed), so '
+                                'min_free_space cannot be estimated' % node['name'])
+            removed = cache.estimate_prune(everything, matching, opts, time.time(), free)
+        else:
+            removed = cache.parse_prune(access.buildctl(*argv))
+    except cache.CacheError as exc:
+        raise NodeError('node %s: %s' % (node['name'], exc))
+    finally:
+        if result['started']:
+            access.stop()
+    result['records_removed'] = len(removed)
+    result['reclaimed'] = sum(max(rec['size'], 0) for rec in removed)
+    result['by_type'] = by_type(removed)
+    return result
+
+
+def prune_orphans(module, store):
+    params = module.params
+    client = connect_or_fail(module)
+    try:
+        orphans = state_volumes.find_orphans(client, store, params['orphaned_volumes_pattern'])
+    except (APIError, DockerException) as exc:
+        module.fail_json(msg='listing state volumes on %s failed: %s' % (client.base_url, exc))
+    for orphan in orphans:
+        orphan['removed'], orphan['reason'] = False, None
+        if module.check_mode:
+            orphan['reason'] = 'check mode'
+            continue
+        reason = state_volumes.remove_orphan(client, orphan['name'])
+        orphan['removed'], orphan['reason'] = reason is None, reason
+    return orphans
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    params = module.params
+    check_sdk(module)
+    if not params['name'] and not params['orphaned_volumes']:
+        module.fail_json(msg='name: the builder to prune is required unless orphaned_volumes=true')
+    if params['bootstrap_timeout'] <= 0:
+        module.fail_json(msg="bootstrap_timeout: must be a positive number of seconds, got '%s'" % params['bootstrap_timeout'])
+    try:
+        opts = cache.prune_options(params)
+    except cache.CacheError as exc:
+        module.fail_json(msg=str(exc))
+    argv = cache.prune_argv(opts)
+    store = BuildxStore(params['buildx_config'] or default_root())
+    result = dict(changed=False, estimated=module.check_mode, nodes=[], orphaned_volumes=[])
+    if params['name']:
+        result['command'] = argv
+        try:
+            group = store.read(params['name'])
+        except ValueError as exc:
+            module.fail_json(msg='buildx store entry %s in %s cannot be read: %s' % (params['name'], store.root, exc))
+        if group is None:
+            module.fail_json(msg="builder '%s' is not in the buildx store %s" % (params['name'], store.root))
+        if group['driver'] != DRIVER:
+            module.fail_json(msg="builder '%s' uses the %s driver; only docker-container builders are pruned"
+                             % (params['name'], group['driver']))
+        for node in group['nodes']:
+            try:
+                result['nodes'].append(prune_node(node, params, opts, argv, module.check_mode))
+            except NodeError as exc:
+                module.fail_json(msg=str(exc), **result)
+    if params['orphaned_volumes']:
+        result['orphaned_volumes'] = prune_orphans(module, store)
+    volumes = [o for o in result['orphaned_volumes'] if o['removed'] or module.check_mode]
+    result['cache_reclaimed'] = sum(n['reclaimed'] or 0 for n in result['nodes'])
+    result['records_removed'] = sum(n['records_removed'] for n in result['nodes'])
+    result['volumes_reclaimed'] = sum(o['size'] or 0 for o in volumes)
+    result['reclaimed'] = result['cache_reclaimed'] + result['volumes_reclaimed']
+    result['changed'] = bool(result['records_removed'] or volumes)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
