@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import io
 import json
+import os
 import tarfile
 import time
 
@@ -67,22 +68,75 @@ def check_network(client, network):
                            "(for example with the buildkit.fleet.network role)" % network)
 
 
-def ensure_image(client, ref, pull):
-    """Pull like buildx (fall back to a local image); return (image inspect, pull note)."""
-    note = None
+def _pull(client, ref):
+    for event in client.pull(ref, stream=True, decode=True):
+        if isinstance(event, dict) and event.get('error'):
+            raise APIError(event['error'])
+
+
+def _first_line(exc):
+    return (str(exc).strip().splitlines() or [''])[0][:200]
+
+
+def archive_image_id(archive, ref):
+    """The image id that `docker save` recorded for `ref` in a tarball (from manifest.json)."""
+    try:
+        with tarfile.open(archive) as tar:
+            manifest = json.load(tar.extractfile('manifest.json'))
+    except (IOError, OSError, KeyError, ValueError, tarfile.TarError) as exc:
+        raise BuilderError("image_archive: '%s' is not a docker save tarball: %s" % (archive, exc))
+    names = set([ref, 'docker.io/' + ref, 'docker.io/library/' + ref])
+    tags = []
+    for entry in manifest:
+        tags.extend(entry.get('RepoTags') or [])
+        if names.intersection(entry.get('RepoTags') or []):
+            return 'sha256:' + os.path.basename(entry['Config']).replace('.json', '').replace('sha256:', '')
+    raise BuilderError("image_archive: '%s' does not hold image '%s' (it holds: %s)"
+                       % (archive, ref, ', '.join(tags) or 'no tagged image'))
+
+
+def load_archive(client, archive, ref):
+    """docker load the tarball, then check the reference now names the id the archive recorded."""
+    expected = archive_image_id(archive, ref)
+    with open(archive, 'rb') as handle:
+        for _event in client.load_image(handle):
+            pass
+    image = inspect_image(client, ref)
+    if image is None or image['Id'] != expected:
+        raise BuilderError("image_archive: after loading '%s', image '%s' is %s, not the archive's %s"
+                           % (archive, ref, (image or {}).get('Id', 'missing'), expected))
+    return image
+
+
+def ensure_image(client, ref, pull, mirrors=None, archive=None):
+    """Get the image like buildx (pull, fall back to local), then from mirrors, then from an archive.
+
+    Returns (image inspect, note)."""
+    notes = []
     if pull:
         try:
-            for _event in client.pull(ref, stream=True, decode=True):
-                if isinstance(_event, dict) and _event.get('error'):
-                    raise APIError(_event['error'])
-            note = 'pulled %s' % ref
-        except Exception as exc:  # any pull failure falls back to a local image, as buildx does
-            note = 'pull of %s failed (%s); using local image' % (ref, str(exc).strip().splitlines()[0][:200])
+            _pull(client, ref)
+            return inspect_image(client, ref), 'pulled %s' % ref
+        except Exception as exc:  # any pull failure falls back, as buildx does
+            notes.append('pull of %s failed (%s)' % (ref, _first_line(exc)))
     image = inspect_image(client, ref)
-    if image is None:
-        raise BuilderError("driver_opts.image: image '%s' could not be pulled and does not exist locally%s"
-                           % (ref, ' (%s)' % note if note else ''))
-    return image, note
+    if image is not None:
+        return image, '; '.join(notes + ['using local image %s' % ref]) if notes else None
+    repo, sep, tag = ref.rpartition(':')
+    if not sep or '/' in tag:
+        repo, tag = ref, 'latest'
+    for mirror in mirrors or []:
+        mirrored = '%s/%s' % (mirror.rstrip('/'), ref)
+        try:
+            _pull(client, mirrored)
+            client.tag(mirrored, repo, tag)
+            return inspect_image(client, ref), 'pulled %s from mirror %s' % (ref, mirror)
+        except Exception as exc:
+            notes.append('pull of %s failed (%s)' % (mirrored, _first_line(exc)))
+    if archive:
+        return load_archive(client, archive, ref), 'loaded %s from %s' % (ref, archive)
+    raise BuilderError("driver_opts.image: image '%s' could not be pulled and does not exist locally (%s)"
+                       % (ref, '; '.join(notes) or 'pull disabled'))
 
 
 def _config_tar(config_text):

@@ -164,11 +164,12 @@ class Reconciler(object):
         verb = 'recreate' if inspect else 'create'
         if self.check_mode:
             if image is None:
-                self.actions.append('pull image %s' % cspec['image'])
+                self.actions.append('get image %s' % cspec['image'])
             self.actions.append('%s container %s' % (verb, cspec['name']))
             return
         started = time.monotonic()
-        _image, note = bd.ensure_image(client, cspec['image'], self.params['pull'] or image is None)
+        _image, note = bd.ensure_image(client, cspec['image'], self.params['pull'] or image is None,
+                                       self.params.get('image_mirrors'), self.params.get('image_archive'))
         self.timings['image'] = round(time.monotonic() - started, 3)
         if note:
             self.notes.append(note)

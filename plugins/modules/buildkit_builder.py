@@ -200,6 +200,20 @@ options:
       - With V(false) the image is pulled only when it is missing locally.
     type: bool
     default: true
+  image_mirrors:
+    description:
+      - Registries to pull O(driver_opts.image) from when the pull of the reference itself fails and the image
+        is not local, for air-gapped fleets. V(127.0.0.1:5000) turns V(moby/buildkit:buildx-stable-1) into
+        V(127.0.0.1:5000/moby/buildkit:buildx-stable-1), which is pulled and tagged as the original reference.
+    type: list
+    elements: str
+  image_archive:
+    description:
+      - A C(docker save) tarball on the target, loaded when O(driver_opts.image) can be neither pulled nor found
+        locally (nor pulled from O(image_mirrors)), for air-gapped fleets.
+      - After the load, the image id of O(driver_opts.image) must be the one the archive records for that
+        reference in its C(manifest.json), else the task fails.
+    type: path
   use:
     description: Make this builder buildx's current builder (C(docker buildx use)).
     type: bool
@@ -258,6 +272,12 @@ EXAMPLES = r'''
         platforms: [linux/arm64]
         driver_opts:
           memory: 16g
+
+- name: An air-gapped build host gets the BuildKit image from a tarball or a mirror
+  buildkit.fleet.buildkit_builder:
+    name: offline
+    image_mirrors: [registry.internal:5000]
+    image_archive: /srv/images/buildkit-v0.32.2.tar
 
 - name: Stop it (container and cache kept)
   buildkit.fleet.buildkit_builder:
@@ -379,6 +399,8 @@ def argument_spec():
         bootstrap_timeout=dict(type='int', default=60),
         recreate=dict(type='str', default='changed', choices=['changed', 'always', 'never']),
         pull=dict(type='bool', default=True),
+        image_mirrors=dict(type='list', elements='str'),
+        image_archive=dict(type='path'),
         use=dict(type='bool', default=False),
         buildx_config=dict(type='path'),
     )
@@ -437,6 +459,8 @@ def main():
         if params['bootstrap_timeout'] <= 0:
             raise SpecError("bootstrap_timeout: must be a positive number of seconds, got '%s'" % params['bootstrap_timeout'])
         stored = store.read(params['name'])
+        if params['image_archive'] and not os.path.isfile(params['image_archive']):
+            raise SpecError("image_archive: '%s' is not a file on the target" % params['image_archive'])
         if params['state'] != 'absent':
             text = config_text(params, store.root)
             stored_names = [n['name'] for n in stored['nodes']] if stored else None
