@@ -34,3 +34,24 @@ def test_bad_input_fails_clearly_and_leaves_nothing(ansible, builder, docker_cli
     assert container(docker_client, node) is None
     assert not volume_exists(docker_client, node)
     assert store_files(buildx_config) == []
+
+
+def test_bootstrap_timeout_fails_with_log_tail_and_leaves_nothing(ansible, builder, docker_client, buildx_config):
+    name = builder('boot')
+    result = ansible('buildkit_builder', name=name, buildx_config=buildx_config, pull=False, bootstrap_timeout=4,
+                     buildkitd_flags=['--fleet-no-such-flag'], driver_opts={'image': TEST_IMAGE})
+    assert result['failed'] and 'did not answer within 4s' in result['msg']
+    assert 'fleet-no-such-flag' in result['msg']  # from the container log tail
+    assert container(docker_client, name + '0') is None and not volume_exists(docker_client, name + '0')
+    assert store_files(buildx_config) == []
+
+
+def test_default_config_file_of_the_store_is_used_like_buildx(ansible, builder, docker_client, buildx_config):
+    import os
+    with open(os.path.join(buildx_config, 'buildkitd.default.toml'), 'w') as handle:
+        handle.write('debug = true\n')
+    name = builder('deflt')
+    result = ansible('buildkit_builder', name=name, buildx_config=buildx_config, pull=False,
+                     driver_opts={'image': TEST_IMAGE})
+    assert result['changed']
+    assert container(docker_client, name + '0')['Config']['Cmd'][:2] == ['--config', '/etc/buildkit/buildkitd.toml']
