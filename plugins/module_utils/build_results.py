@@ -13,7 +13,7 @@ import json
 import re
 
 # Dockerfile instructions show up as "[2/3] RUN ...", "[stage-1 1/2] COPY ..." or "[linux/arm64 base 1/2] ...".
-STEP_RE = re.compile(r'^\[(?:[^\]]*\s)?\d+/\d+\]\s')
+STEP_RE = re.compile(r'^\[(?:[^\]]*\s)?\d+/\d+\]\s+(\S+)')
 LOG_TAIL = 15
 _EMULATION_HINTS = ('exec format error', 'no such file or directory', 'no match for platform')
 
@@ -59,12 +59,21 @@ def is_step(vertex):
     return bool(STEP_RE.match(vertex.get('name') or ''))
 
 
+def _instruction(vertex):
+    match = STEP_RE.match(vertex.get('name') or '')
+    return match.group(1).upper() if match else None
+
+
 def step_counts(progress):
-    """{total, cached, executed} over Dockerfile instruction vertices (one per platform)."""
-    steps = [v for v in progress['vertices'] if is_step(v)]
+    """{total, cached, executed, pulled} over Dockerfile instruction vertices (one per platform).
+
+    FROM is a source, not work: it counts under pulled (base images fetched), not in total."""
+    steps = [v for v in progress['vertices'] if is_step(v) and _instruction(v) != 'FROM']
+    sources = [v for v in progress['vertices'] if _instruction(v) == 'FROM']
     cached = sum(1 for v in steps if v.get('cached'))
     executed = sum(1 for v in steps if not v.get('cached') and (v.get('started') or v.get('completed')))
-    return {'total': len(steps), 'cached': cached, 'executed': executed}
+    pulled = sum(1 for v in sources if not v.get('cached') and v.get('completed'))
+    return {'total': len(steps), 'cached': cached, 'executed': executed, 'pulled': pulled}
 
 
 def tail(text, count=LOG_TAIL):

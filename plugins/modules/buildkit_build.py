@@ -327,10 +327,10 @@ metadata:
   returned: when built
   type: dict
 steps:
-  description: Dockerfile instruction steps (one per platform) - total, taken from the cache, executed.
+  description: Dockerfile instruction steps (one per platform) - total, taken from the cache, executed; FROM base images fetched count under pulled, not in total.
   returned: when built or failed
   type: dict
-  sample: {total: 6, cached: 4, executed: 2}
+  sample: {total: 6, cached: 4, executed: 2, pulled: 1}
 duration:
   description: Seconds the task took on the target.
   returned: always

@@ -23,6 +23,7 @@ STREAM = '\n'.join([
                      'started': 't', 'completed': 't'}]),
     event(vertexes=[{'digest': 'd2', 'name': '[linux/amd64 base 1/2] COPY bb /bin/busybox', 'cached': True,
                      'started': 't', 'completed': 't'}]),
+    event(vertexes=[{'digest': 'd0', 'name': '[1/3] FROM r/base@sha256:x', 'started': 't', 'completed': 't'}]),
     event(vertexes=[{'digest': 'd3', 'name': '[stage-1 2/3] RUN make', 'started': 't'}]),
     event(logs=[{'vertex': 'd3', 'stream': 1, 'data': b64('line %d\n' % i)} for i in range(30)]),
     event(vertexes=[{'digest': 'd3', 'name': '[stage-1 2/3] RUN make', 'started': 't', 'completed': 't',
@@ -37,8 +38,8 @@ STREAM = '\n'.join([
 
 def test_parse_and_count():
     progress = r.parse_progress(STREAM)
-    assert [v['digest'] for v in progress['vertices']] == ['d1', 'd2', 'd3', 'd4']
-    assert r.step_counts(progress) == {'total': 3, 'cached': 1, 'executed': 2}
+    assert [v['digest'] for v in progress['vertices']] == ['d1', 'd2', 'd0', 'd3', 'd4']
+    assert r.step_counts(progress) == {'total': 3, 'cached': 1, 'executed': 2, 'pulled': 1}
     assert progress['warnings'] == ['FromAsCasing: bad case']
     assert progress['text'][0] == 'Dockerfile:7'
 
