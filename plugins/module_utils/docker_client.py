@@ -17,6 +17,7 @@ from ansible.module_utils.basic import env_fallback, missing_required_lib
 DOCKER_IMPORT_ERROR = None
 try:
     import docker
+    import docker.constants
     from docker.errors import APIError, DockerException, NotFound, ImageNotFound  # noqa: F401 pylint: disable=unused-import
 except ImportError:
     DOCKER_IMPORT_ERROR = traceback.format_exc()
@@ -35,6 +36,7 @@ except ImportError:
 
 MIN_SDK_VERSION = (7, 0, 0)
 MIN_API_VERSION = (1, 41)
+MIN_API_VERSION_TEXT = '1.41'
 DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock'
 
 DOCKER_CONNECTION_ARGS = dict(
@@ -133,21 +135,33 @@ def endpoint_params(endpoint, params, overrides=None):
     return context_params(endpoint, base)
 
 
+def _negotiate(client):
+    """The API version to speak: the daemon's (from the cheap /_ping headers), capped at the SDK's."""
+    response = client._get(client.base_url + '/_ping')
+    response.raise_for_status()
+    server = response.headers.get('Api-Version') or MIN_API_VERSION_TEXT
+    sdk_max = docker.constants.DEFAULT_DOCKER_API_VERSION
+    return server if _version_tuple(server) < _version_tuple(sdk_max) else sdk_max
+
+
 def connect(params):
     """Return a connected docker.APIClient, or raise DockerConnectionError."""
     host = docker_host(params)
-    try:  # version='auto' asks the daemon for its API version: that is the reachability check too
-        client = docker.APIClient(base_url=host, version=params.get('api_version') or 'auto',
+    wanted = params.get('api_version') or 'auto'
+    try:
+        client = docker.APIClient(base_url=host, version=MIN_API_VERSION_TEXT if wanted == 'auto' else wanted,
                                   timeout=params.get('timeout') or 60, tls=_tls_config(params),
                                   use_ssh_client=host.startswith('ssh://'))
-        if (params.get('api_version') or 'auto') != 'auto':
-            client.ping()
+        server = _negotiate(client)
     except DockerException as exc:
         raise DockerConnectionError('Cannot reach the Docker daemon at %s: %s' % (host, exc))
-    api = client.api_version
-    if _version_tuple(api)[:2] < MIN_API_VERSION:
+    except Exception as exc:  # requests/urllib3 connection errors
+        raise DockerConnectionError('Cannot reach the Docker daemon at %s: %s' % (host, exc))
+    if _version_tuple(server)[:2] < MIN_API_VERSION:
         raise DockerConnectionError('Docker daemon at %s speaks API %s; API %s (Docker Engine 20.10) or newer is needed'
-                                    % (host, api, '.'.join(str(v) for v in MIN_API_VERSION)))
+                                    % (host, server, MIN_API_VERSION_TEXT))
+    if wanted == 'auto':
+        client._version = server
     return client
 
 

@@ -20,7 +20,8 @@ def test_unreachable_daemon_names_the_host():
 
 
 def test_too_old_api_is_refused():
-    fake = mock.Mock(api_version='1.40')
+    fake = mock.Mock(base_url='http://docker')
+    fake._get.return_value = mock.Mock(headers={'Api-Version': '1.40'})
     with mock.patch.object(dc.docker, 'APIClient', return_value=fake):
         with pytest.raises(dc.DockerConnectionError) as err:
             dc.connect(params(docker_host='tcp://old:2375'))
@@ -35,3 +36,11 @@ def test_client_cert_needs_key():
 
 def test_default_host():
     assert dc.docker_host({'docker_host': None}) == 'unix:///var/run/docker.sock'
+
+
+def test_api_version_is_capped_at_the_sdk():
+    fake = mock.Mock(base_url='http://docker')
+    fake._get.return_value = mock.Mock(headers={'Api-Version': '9.99'})
+    with mock.patch.object(dc.docker, 'APIClient', return_value=fake):
+        client = dc.connect(params())
+    assert client._version == dc.docker.constants.DEFAULT_DOCKER_API_VERSION
