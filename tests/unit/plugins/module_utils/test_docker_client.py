@@ -44,3 +44,12 @@ def test_api_version_is_capped_at_the_sdk():
     with mock.patch.object(dc.docker, 'APIClient', return_value=fake):
         client = dc.connect(params())
     assert client._version == dc.docker.constants.DEFAULT_DOCKER_API_VERSION
+
+
+def test_missing_sdk_fails_with_install_hint():
+    module = mock.Mock()
+    module.fail_json.side_effect = SystemExit
+    with mock.patch.object(dc, 'DOCKER_IMPORT_ERROR', 'Traceback: no module named docker'):
+        with pytest.raises(SystemExit):
+            dc.check_sdk(module)
+    assert 'docker' in module.fail_json.call_args[1]['msg']
