@@ -116,11 +116,17 @@ class Node(object):
             raise NodeError('node %s: %s' % (self.name, exc))
 
     def free_bytes(self):
-        try:
-            code, out, _err = exec_run(self.client, self.container, ['df', '-P', '-k', STATE_DIR])
-        except (APIError, DockerException):
-            return None
-        return cache.parse_df_free(out) if code == 0 else None
+        """Free bytes of the cache file system as BuildKit counts them (statfs), else df's available, else None."""
+        for argv, parse in ((['stat', '-f', '-c', '%f %s', STATE_DIR], cache.parse_statfs_free),
+                            (['df', '-P', '-k', STATE_DIR], cache.parse_df_free)):
+            try:
+                code, out, _err = exec_run(self.client, self.container, argv)
+            except (APIError, DockerException):
+                continue
+            free = parse(out) if code == 0 else None
+            if free is not None:
+                return free
+        return None
 
 
 def node_facts(node, params, bootstrap=False, bootstrap_timeout=60, check_mode=False,

@@ -179,10 +179,10 @@ def format_time(stamp):
     return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(int(stamp)))
 
 
-def _record(raw):
+def _record(raw, default_type='regular'):
     return {
         'id': raw.get('id') or raw.get('ID'),
-        'type': raw.get('recordType') or raw.get('RecordType') or 'regular',
+        'type': raw.get('recordType') or raw.get('RecordType') or default_type,
         'size': int(raw.get('size', raw.get('Size')) or 0),
         'in_use': bool(raw.get('inUse', raw.get('InUse'))),
         'shared': bool(raw.get('shared', raw.get('Shared'))),
@@ -211,17 +211,24 @@ def parse_du(text):
     return [_record(item) for item in data]
 
 
-def parse_prune(text):
-    """Removed records from `buildctl prune --format '{{json .}}'` (one JSON object a line)."""
+def parse_prune(text, types=None):
+    """Removed records from `buildctl prune --format '{{json .}}'` (one JSON object a line).
+
+    BuildKit leaves the record type out of prune answers: ``types`` (id -> type, from a du before) fills it in,
+    else it is V(unknown).
+    """
+    types = types or {}
     records = []
     for line in (text or '').splitlines():
         line = line.strip()
         if not line:
             continue
         try:
-            records.append(_record(json.loads(line)))
+            record = _record(json.loads(line), default_type=None)
         except ValueError as exc:
             raise CacheError('buildctl prune answered a line that is not JSON (%s): %s' % (exc, line[:200]))
+        record['type'] = record['type'] or types.get(record['id']) or 'unknown'
+        records.append(record)
     return records
 
 
@@ -356,6 +363,25 @@ def parse_debug_info(text):
     except ValueError:
         return None
     return (data.get('buildkitVersion') or {}).get('version')
+
+
+def parse_statfs_free(text):
+    """Free bytes as BuildKit counts them (f_bfree * f_bsize) from `stat -f -c '%f %s' <dir>`, or None."""
+    fields = (text or '').split()
+    try:
+        return int(fields[0]) * int(fields[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def min_free_satisfied(opts, free):
+    """True when min_free_space already holds and no other limit asks for a prune by size.
+
+    BuildKit then keeps exactly the total (calculateKeepBytes) but still removes one record, because its
+    loop stops only below the kept size; the module skips that prune so that a second run changes nothing.
+    """
+    return bool(opts['min_free_space'] and free is not None and free >= opts['min_free_space']
+                and not opts['max_used_space'])
 
 
 def parse_df_free(text):

@@ -291,16 +291,19 @@ def prune_node(node, params, opts, argv, check_mode):
         access.start(params['bootstrap_timeout'])
         result['started'] = True
     try:
-        if check_mode:
-            everything = access.disk_usage()
+        everything = access.disk_usage()
+        free = access.free_bytes() if opts['min_free_space'] else None
+        if opts['min_free_space'] and free is None:
+            raise NodeError('node %s: the free space of the cache file system is unknown (stat and df failed in '
+                            'the container), so min_free_space cannot be applied' % node['name'])
+        if cache.min_free_satisfied(opts, free):
+            removed = []
+            result['skipped'] = 'min_free_space holds: %d bytes free' % free
+        elif check_mode:
             matching = access.disk_usage(opts['filters']) if opts['filters'] else everything
-            free = access.free_bytes() if opts['min_free_space'] else None
-            if opts['min_free_space'] and free is None:
-                raise NodeError('node %s: the free space of the cache file system is unknown (df failed), so '
-                                'min_free_space cannot be estimated' % node['name'])
             removed = cache.estimate_prune(everything, matching, opts, time.time(), free)
         else:
-            removed = cache.parse_prune(access.buildctl(*argv))
+            removed = cache.parse_prune(access.buildctl(*argv), dict((r['id'], r['type']) for r in everything))
     except cache.CacheError as exc:
         raise NodeError('node %s: %s' % (node['name'], exc))
     finally:

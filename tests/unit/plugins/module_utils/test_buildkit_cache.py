@@ -66,6 +66,9 @@ def test_parse_prune_lines():
            '{"id":"b","size":-1,"recordType":"source.local"}\n')
     records = c.parse_prune(out)
     assert [(r['id'], r['type'], r['size']) for r in records] == [('a', 'regular', 10), ('b', 'source.local', -1)]
+    # BuildKit's prune answer has no record type: it comes from a du taken before, else 'unknown'
+    bare = '{"id":"x","size":5}\n{"id":"y","size":6}\n'
+    assert [r['type'] for r in c.parse_prune(bare, {'x': 'exec.cachemount'})] == ['exec.cachemount', 'unknown']
     assert c.parse_prune('') == []
     with pytest.raises(CacheError):
         c.parse_prune('Total: 0B')
@@ -215,3 +218,13 @@ def test_debug_info_and_df():
     df = 'Filesystem 1024-blocks Used Available Capacity Mounted on\noverlay 1000 10 900 2% /var/lib/buildkit\n'
     assert c.parse_df_free(df) == 900 * 1024
     assert c.parse_df_free('') is None
+    assert c.parse_statfs_free('62122935 4096\n') == 62122935 * 4096
+    assert c.parse_statfs_free('stat: bad') is None
+
+
+def test_min_free_space_already_satisfied_skips_the_prune():
+    assert c.min_free_satisfied(opts(min_free_space=100), 100) is True
+    assert c.min_free_satisfied(opts(min_free_space=100, reserved_space=5), 1000) is True
+    assert c.min_free_satisfied(opts(min_free_space=100), 99) is False
+    assert c.min_free_satisfied(opts(min_free_space=100, max_used_space=10), 1000) is False  # the cap still applies
+    assert c.min_free_satisfied(opts(), 1000) is False
