@@ -41,6 +41,7 @@ attributes:
       - Stopped nodes are not started in check mode; their RV(nodes[].reclaimed) is V(null).
   diff_mode:
     support: none
+    description: Removed records are listed in RV(nodes) and removed volumes in RV(orphaned_volumes); there is no diff.
   idempotent:
     support: full
     description: A second run with the same options removes nothing and reports no change.

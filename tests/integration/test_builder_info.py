@@ -82,8 +82,7 @@ def test_one_builder_full_facts_read_only(ansible, builder, docker_client, build
     assert buildctl_du(docker_client, node) == before_du
 
 
-def test_all_builders_buildx_made_two_daemons_and_unreachable(ansible, builder, docker_client, docker2,
-                                                               buildx_config):
+def test_all_builders_buildx_made_two_daemons_and_unreachable(ansible, builder, docker2, buildx_config):
     mod, made, broken = builder('infm'), builder('infx'), builder('infu')
     assert not ansible('buildkit_builder', name=mod, buildx_config=buildx_config, pull=False,
                        driver_opts={'image': TEST_IMAGE})['failed']
