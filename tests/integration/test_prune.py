@@ -1,6 +1,9 @@
 """buildkit_prune against real builders: reclaimed bytes, filters, storage limits, check mode, orphaned volumes."""
+import os
 import subprocess
 import uuid
+
+import docker
 
 from cache_support import MB, buildctl_du, container_state, fill_cache
 from support import TEST_IMAGE, buildx, container, volume_exists
@@ -168,3 +171,40 @@ def test_orphaned_volumes(ansible, builder, docker_client, buildx_config, tmp_pa
     finally:
         subprocess.run(['docker', 'volume', 'rm', '-f', bare], check=False, capture_output=True)
         buildx(other_store, 'rm', other_name, check=False)
+
+
+def test_prune_every_node_of_a_two_daemon_builder(ansible, builder, docker_client, buildx_config, tmp_path):
+    docker2_host = os.environ.get('BUILDKIT_FLEET_DOCKER2_HOST', 'unix:///run/buildkit-fleet/docker2.sock')
+    docker2 = docker.DockerClient(base_url=docker2_host, timeout=120)
+    name = builder('prm')
+    local, remote = name + '0', name + 'r'
+    opt = 'image=' + TEST_IMAGE
+    buildx(buildx_config, 'create', '--name', name, '--node', local, '--driver', 'docker-container',
+           '--driver-opt', opt, '--platform', 'linux/amd64', '--bootstrap')
+    try:
+        buildx(buildx_config, 'create', '--append', '--name', name, '--node', remote, '--driver-opt', opt,
+               '--platform', 'linux/arm64', '--bootstrap', docker2_host)
+        context = tmp_path / 'ctx'
+        context.mkdir()
+        (context / 'f.bin').write_bytes(os.urandom(2 * MB))
+        (context / 'Dockerfile').write_text('FROM scratch\nCOPY f.bin /f.bin\n')
+        buildx(buildx_config, 'build', '--builder', name, '--platform', 'linux/amd64,linux/arm64',
+               '--output', 'type=local,dest=%s' % (tmp_path / 'out'), str(context))
+        pruned = ansible('buildkit_prune', name=name, buildx_config=buildx_config)
+        assert not pruned['failed'], pruned
+        nodes = dict((n['name'], n) for n in pruned['nodes'])
+        assert sorted(nodes) == sorted([local, remote])
+        assert nodes[remote]['endpoint'] == docker2_host
+        for node in nodes.values():  # each daemon's node held its own copy of the context and layer
+            assert node['reclaimed'] >= 2 * MB, node
+        assert pruned['reclaimed'] == sum(n['reclaimed'] for n in nodes.values())
+        code, out = docker2.containers.get('buildx_buildkit_' + remote).exec_run(
+            ['buildctl', 'du', '--format', '{{json .}}'])
+        assert code == 0 and out.decode().strip() == 'null'
+        assert buildctl_du(docker_client, local) == {}
+    finally:
+        buildx(buildx_config, 'rm', name, check=False)
+        for found in docker2.containers.list(all=True, filters={'name': 'buildx_buildkit_' + remote}):
+            found.remove(force=True)
+        for volume in docker2.volumes.list(filters={'name': 'buildx_buildkit_%s_state' % remote}):
+            volume.remove(force=True)
