@@ -3,7 +3,7 @@ PYTHON ?= python3
 PYTEST_ARGS ?=
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/tests/output/collections
 
-.PHONY: setup deps collection demo test unit integration lint sanity bench
+.PHONY: setup deps collection demo test unit integration lint sanity bench molecule
 
 setup: deps
 	sudo_cmd=; [ "$$(id -u)" = 0 ] || sudo_cmd=sudo; $$sudo_cmd tests/harness/setup.sh
@@ -30,11 +30,15 @@ integration: setup collection
 lint: deps collection
 	ansible-lint --profile production --offline
 
+molecule: setup collection
+	molecule test --all
+
 sanity: deps
 	tests/sanity.sh
 
 test: setup collection lint sanity
 	$(PYTHON) -m pytest tests/unit tests/integration $(PYTEST_ARGS)
+	molecule test --all
 
 bench: setup collection
 	$(PYTHON) bench/builder_bench.py
