@@ -110,6 +110,11 @@ options:
         match to be removed, for example V(ci-*). The default matches every node.
     type: str
     default: '*'
+notes:
+  - The prune runs as a Docker exec; pruning a very large cache can take longer than O(timeout) (the Docker API
+    timeout, 60 seconds by default) - raise it for such builders.
+  - BuildKit removes one record even when O(min_free_space) already holds; the module measures the free space of the
+    cache file system first and skips that prune, so repeated runs stay idempotent.
 seealso:
   - module: buildkit.fleet.buildkit_builder_info
   - module: buildkit.fleet.buildkit_builder
