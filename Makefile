@@ -3,7 +3,7 @@ PYTHON ?= python3
 PYTEST_ARGS ?=
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/tests/output/collections
 
-.PHONY: setup deps collection demo test unit integration lint sanity bench molecule
+.PHONY: setup deps collection demo test unit integration lint sanity bench bench-build molecule
 
 setup: deps
 	sudo_cmd=; [ "$$(id -u)" = 0 ] || sudo_cmd=sudo; $$sudo_cmd tests/harness/setup.sh
@@ -42,3 +42,6 @@ test: setup collection lint sanity
 
 bench: setup collection
 	$(PYTHON) bench/builder_bench.py
+
+bench-build: setup collection
+	$(PYTHON) bench/build_bench.py

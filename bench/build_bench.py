@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""buildkit_build against plain `docker buildx build`, in one run, on the same builder.
+
+1. build:    the module (rebuild=always) vs `docker buildx build` with the same options, both with --no-cache,
+             both as Ansible ad hoc tasks (same Ansible overhead); goal <= 1.05x.
+2. skip:     the module with unchanged inputs (skips) vs a fully cached `docker buildx build`; measured on the
+             target (the module's own `duration` vs the wall time of the buildx command); goal <= 0.2x.
+             The same pair as Ansible tasks is printed too.
+3. hash:     the fingerprint of a 20k-file / 500 MB context vs `sha256sum` over the same files (page cache warm);
+             goal <= 1.5x. The context is generated under /tmp and deleted afterwards.
+Prints the medians and ratios."""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+ROUNDS = int(os.environ.get('BENCH_ROUNDS', '5'))
+HASH_FILES = int(os.environ.get('BENCH_HASH_FILES', '20000'))
+HASH_BYTES = int(os.environ.get('BENCH_HASH_BYTES', str(500 * 1024 * 1024)))
+IMAGE = os.environ.get('BUILDKIT_FLEET_IMAGE', 'buildkit-fleet/buildkit:v0.32.2')
+BUSYBOX_DIR = os.environ.get('BUILDKIT_FLEET_BUSYBOX_DIR', '/var/cache/buildkit-fleet/busybox')
+HERE = os.path.dirname(os.path.abspath(__file__))
+COLLECTIONS = os.path.join(os.path.dirname(HERE), 'tests', 'output', 'collections')
+sys.path.insert(0, COLLECTIONS)
+
+from ansible_collections.buildkit.fleet.plugins.module_utils import build_fingerprint as fpr  # noqa: E402
+
+DOCKERFILE = '''FROM scratch
+COPY bb-amd64 /bin/busybox
+COPY data/ /data/
+RUN ["/bin/busybox", "sh", "-c", "/bin/busybox find /data -type f | /bin/busybox xargs /bin/busybox sha256sum > /sums"]
+'''
+
+
+def ansible(store, module, args):
+    env = dict(os.environ, BUILDX_CONFIG=store, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
+               ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
+    cmd = ['ansible', 'localhost', '-i', 'localhost,', '-c', 'local', '-m', module, '-a', args,
+           '-e', 'ansible_python_interpreter=' + sys.executable, '-o']
+    started = time.monotonic()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
+    elapsed = time.monotonic() - started
+    if proc.returncode != 0:
+        raise SystemExit('%s failed:\n%s%s' % (module, proc.stdout[-3000:], proc.stderr[-3000:]))
+    text = proc.stdout
+    result = json.loads(text[text.index('{'):]) if '{' in text else {}
+    return elapsed, result
+
+
+def timed(cmd, env=None):
+    started = time.monotonic()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
+    if proc.returncode != 0:
+        raise SystemExit('%s failed:\n%s' % (' '.join(cmd), proc.stderr[-3000:]))
+    return time.monotonic() - started
+
+
+def write_tree(root, files, total_bytes, dirs=100):
+    size = max(1, total_bytes // files)
+    chunk = os.urandom(1 << 20)
+    for i in range(files):
+        directory = os.path.join(root, 'd%03d' % (i % dirs))
+        if i < dirs:
+            os.makedirs(directory)
+        offset = (i * 7919) % (len(chunk) - 64)
+        data = (chunk[offset:] + chunk)[:size - 8] + i.to_bytes(8, 'little')
+        with open(os.path.join(directory, 'f%05d.bin' % i), 'wb') as handle:
+            handle.write(data)
+
+
+def median(values):
+    return statistics.median(values)
+
+
+def show(label, values):
+    print('  %-44s median %.3fs  (all: %s)' % (label, median(values), ', '.join('%.2f' % v for v in values)))
+
+
+def bench_builds(work, store):
+    name = 'bench%s' % uuid.uuid4().hex[:6]
+    ctx = os.path.join(work, 'ctx')
+    os.makedirs(os.path.join(ctx, 'data'))
+    shutil.copy(os.path.join(BUSYBOX_DIR, 'bb-amd64'), os.path.join(ctx, 'bb-amd64'))
+    write_tree(os.path.join(ctx, 'data'), 2000, 50 * 1024 * 1024, dirs=20)
+    with open(os.path.join(ctx, 'Dockerfile'), 'w') as handle:
+        handle.write(DOCKERFILE)
+    env = dict(os.environ, BUILDX_CONFIG=store)
+    ansible(store, 'buildkit.fleet.buildkit_builder',
+            json.dumps({'name': name, 'buildx_config': store, 'pull': False, 'driver_opts': {'image': IMAGE}}))
+    try:
+        out_mod, out_bx = os.path.join(work, 'module.tar'), os.path.join(work, 'buildx.tar')
+        margs = {'builder': name, 'buildx_config': store, 'context': ctx, 'provenance': 'false',
+                 'outputs': [{'type': 'oci', 'dest': out_mod}]}
+        buildx = ['docker', 'buildx', 'build', '--builder', name, '--provenance', 'false', '--progress', 'quiet',
+                  '--output', 'type=oci,dest=' + out_bx, ctx]
+        ansible(store, 'buildkit.fleet.buildkit_build', json.dumps(margs))  # warm up: context synced, cache filled
+        timed(buildx, env)
+        times = dict((k, []) for k in ('module build', 'buildx build', 'module skip (target)', 'buildx cached (target)',
+                                       'module skip (ansible)', 'buildx cached (ansible)'))
+        cmd_text = ' '.join(buildx)
+        for _ in range(ROUNDS):
+            elapsed, _result = ansible(store, 'buildkit.fleet.buildkit_build',
+                                       json.dumps(dict(margs, rebuild='always', no_cache=True)))
+            times['module build'].append(elapsed)
+            times['buildx build'].append(ansible(store, 'ansible.builtin.command', cmd_text.replace(
+                'build --builder', 'build --no-cache --builder'))[0])
+            elapsed, result = ansible(store, 'buildkit.fleet.buildkit_build', json.dumps(margs))
+            if result.get('changed') or result.get('built'):
+                raise SystemExit('the module did not skip: %s' % result.get('reason'))
+            times['module skip (ansible)'].append(elapsed)
+            times['module skip (target)'].append(result['duration'])
+            times['buildx cached (ansible)'].append(ansible(store, 'ansible.builtin.command', cmd_text)[0])
+            times['buildx cached (target)'].append(timed(buildx, env))
+        return times
+    finally:
+        subprocess.run(['docker', 'buildx', 'rm', '-f', name], env=env, capture_output=True, timeout=120, check=False)
+
+
+def bench_hash(work):
+    root = os.path.join(work, 'big')
+    os.makedirs(root)
+    started = time.monotonic()
+    write_tree(root, HASH_FILES, HASH_BYTES)
+    print('generated %d files / %d MB in %.1fs' % (HASH_FILES, HASH_BYTES >> 20, time.monotonic() - started))
+    times = {'fingerprint (tree_digest)': [], 'find | xargs sha256sum': []}
+    sha = ['sh', '-c', 'cd "$0" && find . -type f -print0 | xargs -0 sha256sum > /dev/null', root]
+    timed(sha)  # page cache warm for both
+    for _ in range(3):
+        started = time.monotonic()
+        _digest, count = fpr.tree_digest(root, [])
+        times['fingerprint (tree_digest)'].append(time.monotonic() - started)
+        times['find | xargs sha256sum'].append(timed(sha))
+    assert count == HASH_FILES + 100
+    return times
+
+
+def main():
+    work = tempfile.mkdtemp(prefix='bench-build-')
+    store = os.path.join(work, 'buildx')
+    os.makedirs(store)
+    try:
+        builds = bench_builds(work, store)
+        hashes = bench_hash(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print('rounds: %d, one builder, context 2000 files / 50 MB' % ROUNDS)
+    for key, values in builds.items():
+        show(key, values)
+    for key, values in hashes.items():
+        show(key, values)
+    m = dict((k, median(v)) for k, v in list(builds.items()) + list(hashes.items()))
+    print('ratio build   module/buildx (ansible tasks):      %.2fx (goal <= 1.05)' % (m['module build'] / m['buildx build']))
+    print('ratio skip    module skip/buildx cached (target): %.2fx (goal <= 0.2)' % (
+        m['module skip (target)'] / m['buildx cached (target)']))
+    print('ratio skip    module skip/buildx cached (ansible):%.2fx' % (
+        m['module skip (ansible)'] / m['buildx cached (ansible)']))
+    print('ratio hash    fingerprint/sha256sum:              %.2fx (goal <= 1.5)' % (
+        m['fingerprint (tree_digest)'] / m['find | xargs sha256sum']))
+
+
+if __name__ == '__main__':
+    main()
