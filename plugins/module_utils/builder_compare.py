@@ -18,8 +18,20 @@ CONTAINER_FIELDS = ('image', 'image_id', 'cmd', 'env', 'config', 'privileged', '
 _DEFAULT_NETWORKS = (None, '', 'default', 'bridge')
 
 
-def container_view(inspect, image_env, config_text):
-    """The comparable view of an inspected container (env without what the image sets)."""
+def docker_time(text):
+    """A sortable form of a Docker RFC 3339 timestamp (nanoseconds, trailing zeros dropped by Docker)."""
+    if not text:
+        return ('', 0)
+    stamp = text.rstrip('Z').split('+')[0]
+    seconds, _sep, fraction = stamp.partition('.')
+    return (seconds, int((fraction + '000000000')[:9]))
+
+
+def container_view(inspect, image_env, config_text, network_created=None):
+    """The comparable view of an inspected container (env without what the image sets).
+
+    A container older than its user network was attached before the network was re-created: its
+    network id counts as stale, so the builder is re-created on the new network."""
     cfg, host = inspect.get('Config') or {}, inspect.get('HostConfig') or {}
     env = {}
     for item in cfg.get('Env') or []:
@@ -33,6 +45,8 @@ def container_view(inspect, image_env, config_text):
             volume = mount.get('Name')
     networks = (inspect.get('NetworkSettings') or {}).get('Networks') or {}
     network_id = (networks.get(host.get('NetworkMode')) or {}).get('NetworkID')
+    if network_id and network_created and docker_time(network_created) > docker_time(inspect.get('Created')):
+        network_id = 'attached before the network was re-created (%s)' % network_id[:12]
     config = None
     if config_text is not None:
         try:

@@ -58,14 +58,15 @@ def volume_exists(client, name):
 
 
 def check_network(client, network):
-    """The id of a user network the builder joins (None for built-in modes); fails when it is missing."""
+    """(id, created) of a user network the builder joins ((None, None) for built-in modes); fails when missing."""
     if not network or network in BUILTIN_NETWORKS or network.startswith('container:'):
-        return None
+        return None, None
     try:
-        return client.inspect_network(network)['Id']
+        found = client.inspect_network(network)
     except NotFound:
         raise BuilderError("driver_opts.network: network '%s' does not exist on the daemon; create it first "
                            "(for example with the buildkit.fleet.network role)" % network)
+    return found['Id'], found.get('Created')
 
 
 def _pull(client, ref):

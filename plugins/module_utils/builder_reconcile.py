@@ -127,14 +127,14 @@ class Reconciler(object):
         params, client = self.params, self.clients[node['name']]
         cspec = container_spec(node, facts)
         label = '[%s]' % node['name'] if self._multi else ''
-        network_id = bd.check_network(client, cspec['network_mode'])
+        network_id, network_created = bd.check_network(client, cspec['network_mode'])
         inspect = bd.inspect_container(client, cspec['name'])
         image = bd.inspect_image(client, cspec['image'])
         before_container, drift = None, []
         if inspect:
             image_env = dict(e.partition('=')[::2] for e in ((image or {}).get('Config') or {}).get('Env') or [])
             config_now = bd.read_config(client, cspec['name']) if cspec['config'] is not None else None
-            before_container = container_view(inspect, image_env, config_now)
+            before_container = container_view(inspect, image_env, config_now, network_created)
             drift = [dict(d, item=d['item'] + label) for d in
                      container_differences(before_container, cspec, (image or {}).get('Id'), network_id)]
             self.differences.extend(drift)

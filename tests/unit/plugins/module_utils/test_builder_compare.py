@@ -40,3 +40,20 @@ def test_network_id_compared_only_for_user_networks():
     actual = container_view(inspect_for(cspec), IMAGE_ENV, None)
     assert container_differences(actual, cspec, None, None) == []
     assert [d['item'] for d in container_differences(actual, cspec, None, 'n2')] == ['container.network_id']
+
+
+def test_docker_times_sort_despite_trimmed_fractions():
+    from ansible_collections.buildkit.fleet.plugins.module_utils.builder_compare import docker_time
+    assert docker_time('2026-11-28T07:00:05Z') < docker_time('2026-11-28T07:00:05.1Z')
+    assert docker_time('2026-11-28T07:00:05.123456789Z') > docker_time('2026-11-28T07:00:05.12Z')
+
+
+def test_container_older_than_its_network_is_stale():
+    cspec = cspec_for(network='builders')
+    inspect = inspect_for(cspec, NetworkMode='builders')
+    inspect['Created'] = '2026-11-28T07:00:00Z'
+    inspect['NetworkSettings'] = {'Networks': {'builders': {'NetworkID': 'n2'}}}
+    fresh = container_view(inspect, IMAGE_ENV, None, '2026-11-28T06:00:00Z')
+    assert container_differences(fresh, cspec, None, 'n2') == []
+    stale = container_view(inspect, IMAGE_ENV, None, '2026-11-28T07:30:00.5Z')
+    assert [d['item'] for d in container_differences(stale, cspec, None, 'n2')] == ['container.network_id']
