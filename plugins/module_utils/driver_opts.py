@@ -144,6 +144,9 @@ def _format_value(value):
 
 def to_buildx(driver_opts):
     """Module driver_opts -> buildx DriverOpts map (string values, only what was set)."""
+    unknown = sorted(set(driver_opts or {}) - set(DRIVER_OPTS_ARGS))
+    if unknown:
+        raise SpecError("driver_opts: unknown option '%s'; known: %s" % (unknown[0], ', '.join(sorted(DRIVER_OPTS_ARGS))))
     opts = {}
     for option, key in BUILDX_KEYS:
         value = (driver_opts or {}).get(option)

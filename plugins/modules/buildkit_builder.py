@@ -158,7 +158,10 @@ options:
         type: list
         elements: str
       driver_opts:
-        description: Driver options of this node; each one set here overrides the builder's O(driver_opts) (same sub-options).
+        description:
+          - Driver options of this node, with the same keys as O(driver_opts) (snake_case or buildx spelling);
+            each one set here overrides the builder's.
+          - Keys and values are checked like O(driver_opts); an unknown key fails the task.
         type: dict
       buildkitd_flags:
         description: C(buildkitd) flags of this node instead of the builder's O(buildkitd_flags).
@@ -387,7 +390,7 @@ def argument_spec():
             name=dict(type='str'),
             endpoint=dict(type='str'),
             platforms=dict(type='list', elements='str'),
-            driver_opts=dict(type='dict', options=DRIVER_OPTS_ARGS),
+            driver_opts=dict(type='dict'),
             buildkitd_flags=dict(type='list', elements='str'),
             tls=dict(type='bool'),
             validate_certs=dict(type='bool'),

@@ -89,3 +89,9 @@ def test_both_spellings_is_an_error():
     with pytest.raises(SpecError) as err:
         d.snake_case_driver_opts({'memory_swap': '2g', 'memory-swap': '2g'})
     assert "'memory_swap' and 'memory-swap'" in str(err.value)
+
+
+def test_unknown_option_names_it():
+    with pytest.raises(SpecError) as err:
+        d.to_buildx({'memroy': '1g'})
+    assert "unknown option 'memroy'" in str(err.value)
