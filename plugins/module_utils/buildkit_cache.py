@@ -12,12 +12,12 @@ import json
 import re
 import time
 
+from ansible_collections.buildkit.fleet.plugins.module_utils.units import ram_in_bytes
+
 RECORD_TYPES = ('regular', 'source.local', 'source.git.checkout', 'exec.cachemount', 'frontend', 'internal')
 # Record types a prune without O(all) never removes (moby/buildkit cache/manager.go pruneOnce).
 INTERNAL_TYPES = ('internal', 'frontend')
 
-_SIZE_RE = re.compile(r'^(\d+(?:\.\d+)?) ?([a-zA-Z]*)$')
-_SIZE_UNITS = {'': 1, 'k': 1 << 10, 'm': 1 << 20, 'g': 1 << 30, 't': 1 << 40, 'p': 1 << 50}
 _DURATION_PART = re.compile(r'(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h|d)')
 _DURATION_UNITS = {'ns': 1, 'us': 1000, u'\u00b5s': 1000, u'\u03bcs': 1000, 'ms': 10 ** 6, 's': 10 ** 9,
                    'm': 60 * 10 ** 9, 'h': 3600 * 10 ** 9, 'd': 86400 * 10 ** 9}
@@ -36,21 +36,10 @@ def parse_size(value, option):
         if value < 0:
             raise CacheError("%s: invalid size '%s': must not be negative" % (option, value))
         return value
-    text = str(value).strip()
-    match = _SIZE_RE.match(text)
-    if not match:
-        raise CacheError("%s: invalid size '%s': expected a number with an optional unit, like 10g, 512MiB or 1.5g"
-                         % (option, value))
-    number, suffix = match.groups()
-    unit = suffix.lower()
-    if unit.endswith('ib'):
-        unit = unit[:-2]
-    elif unit.endswith('b'):
-        unit = unit[:-1]
-    if len(suffix) > 3 or unit not in _SIZE_UNITS:
-        raise CacheError("%s: invalid size '%s': unknown unit '%s' (use b, k, m, g, t or p, optionally followed by b or ib)"
-                         % (option, value, suffix))
-    return int(float(number) * _SIZE_UNITS[unit])
+    try:
+        return ram_in_bytes(value)
+    except ValueError as exc:
+        raise CacheError("%s: invalid size '%s': %s" % (option, value, exc))
 
 
 def parse_duration(value, option):

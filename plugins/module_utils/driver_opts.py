@@ -9,6 +9,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.buildkit.fleet.plugins.module_utils.units import ram_in_bytes
+
 DEFAULT_IMAGE = 'moby/buildkit:buildx-stable-1'
 DEFAULT_RESTART_POLICY = 'unless-stopped'
 DEFAULT_CGROUP_PARENT = '/docker/buildx'
@@ -60,8 +62,6 @@ def snake_case_driver_opts(driver_opts):
     return result
 
 
-_SIZE_RE = re.compile(r'^(\d+(?:\.\d+)?) ?([a-zA-Z]*)$')
-_UNITS = {'': 1, 'k': 1 << 10, 'm': 1 << 20, 'g': 1 << 30, 't': 1 << 40, 'p': 1 << 50}
 
 
 class SpecError(ValueError):
@@ -74,23 +74,12 @@ def _label(option):
 
 def parse_size(value, option, allow_unlimited=False):
     """Bytes from a size like go-units RAMInBytes: 4g, 512MiB, 1.5g, 1024 (binary units)."""
-    text = str(value).strip()
-    if allow_unlimited and text == '-1':
+    if allow_unlimited and str(value).strip() == '-1':
         return -1
-    match = _SIZE_RE.match(text)
-    if not match:
-        raise SpecError("%s: invalid size '%s': expected a number with an optional unit, like 4g, 512MiB or 1.5g"
-                        % (_label(option), value))
-    number, suffix = match.groups()
-    unit = suffix.lower()
-    if unit.endswith('ib'):
-        unit = unit[:-2]
-    elif unit.endswith('b'):
-        unit = unit[:-1]
-    if len(suffix) > 3 or unit not in _UNITS:
-        raise SpecError("%s: invalid size '%s': unknown unit '%s' (use b, k, m, g, t or p, optionally followed by b or ib)"
-                        % (_label(option), value, suffix))
-    return int(float(number) * _UNITS[unit])
+    try:
+        return ram_in_bytes(value)
+    except ValueError as exc:
+        raise SpecError("%s: invalid size '%s': %s" % (_label(option), value, exc))
 
 
 def parse_int(value, option):
