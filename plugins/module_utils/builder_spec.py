@@ -120,10 +120,8 @@ def buildkitd_flags(flags, network, config):
     return result
 
 
-def node_spec(name, endpoint, buildx_opts, flags, platforms, config_text, config=None):
-    """One node as the store holds it, plus its parsed view; raises SpecError."""
-    if config is None and config_text is not None:
-        config = load_toml(config_text, 'buildkitd_config')
+def node_spec(name, endpoint, buildx_opts, typed, flags, platforms, config_text, config):
+    """One node as the store holds it (name, endpoint, platforms, driver_opts, flags, config) plus parsed views."""
     return {
         'name': name,
         'endpoint': endpoint,
@@ -131,7 +129,7 @@ def node_spec(name, endpoint, buildx_opts, flags, platforms, config_text, config
         'driver_opts': dict(buildx_opts or {}),
         'flags': flags,
         'config': config_text,
-        'typed': dopts.parse(buildx_opts),
+        'typed': typed,
         'config_data': config,
     }
 
@@ -173,11 +171,12 @@ def desired_spec(params, endpoint, stored_names=None, config_text=None):
         node_name = validate_name(entry['name'], label + '.name').lower()
         opts = dict(base_opts)
         opts.update(dopts.to_buildx(entry.get('driver_opts')))
-        network = dopts.parse(opts)['network']
+        typed = dopts.parse(opts)
         flags_given = entry.get('buildkitd_flags')
-        flags = buildkitd_flags(params.get('buildkitd_flags') if flags_given is None else flags_given, network, config)
-        nodes.append(node_spec(node_name, entry.get('endpoint') or endpoint, opts, flags, entry.get('platforms'),
-                               config_text, config))
+        flags = buildkitd_flags(params.get('buildkitd_flags') if flags_given is None else flags_given,
+                                typed['network'], config)
+        nodes.append(node_spec(node_name, entry.get('endpoint') or endpoint, opts, typed, flags,
+                               entry.get('platforms'), config_text, config))
     _check_unique(nodes)
     return {'name': name, 'driver': DRIVER, 'nodes': nodes}
 
