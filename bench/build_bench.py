@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """buildkit_build against plain `docker buildx build`, in one run, on the same builder.
 
 1. build:    the module (rebuild=always) vs `docker buildx build` with the same options, both with --no-cache,
@@ -103,7 +102,7 @@ def bench_builds(work, store):
         times = dict((k, []) for k in ('module build', 'buildx build', 'module skip (target)', 'buildx cached (target)',
                                        'module skip (ansible)', 'buildx cached (ansible)'))
         cmd_text = ' '.join(buildx)
-        for _ in range(ROUNDS):
+        for round_no in range(ROUNDS):  # pylint: disable=unused-variable
             elapsed, _result = ansible(store, 'buildkit.fleet.buildkit_build',
                                        json.dumps(dict(margs, rebuild='always', no_cache=True,
                                                        outputs=[{'type': 'oci', 'dest': out_mod + '.nocache'}])))
@@ -131,7 +130,7 @@ def bench_hash(work):
     times = {'fingerprint (tree_digest)': [], 'find | xargs sha256sum': []}
     sha = ['sh', '-c', 'cd "$0" && find . -type f -print0 | xargs -0 sha256sum > /dev/null', root]
     timed(sha)  # page cache warm for both
-    for _ in range(3):
+    for round_no in range(3):  # pylint: disable=unused-variable
         started = time.monotonic()
         _digest, count = fpr.tree_digest(root, [])
         times['fingerprint (tree_digest)'].append(time.monotonic() - started)

@@ -27,7 +27,7 @@ description:
   - A stopped builder is booted, as buildx does. A missing builder fails with a pointer to
     M(buildkit.fleet.buildkit_builder).
 author:
-  - buildkit.fleet contributors
+  - buildkit.fleet contributors (@buildkit-fleet)
 extends_documentation_fragment:
   - buildkit.fleet.docker
 attributes:
@@ -327,7 +327,9 @@ metadata:
   returned: when built
   type: dict
 steps:
-  description: Dockerfile instruction steps (one per platform) - total, taken from the cache, executed; FROM base images fetched count under pulled, not in total.
+  description:
+    - Dockerfile instruction steps (one per platform) - total, taken from the cache, executed.
+    - FROM base images fetched count under C(pulled), not in C(total).
   returned: when built or failed
   type: dict
   sample: {total: 6, cached: 4, executed: 2, pulled: 1}
@@ -366,8 +368,6 @@ import json
 import os
 import platform as _platform
 import shutil
-import signal
-import subprocess
 import tempfile
 import time
 
@@ -378,6 +378,7 @@ from ansible_collections.buildkit.fleet.plugins.module_utils import build_comman
 from ansible_collections.buildkit.fleet.plugins.module_utils import build_fingerprint as fpr
 from ansible_collections.buildkit.fleet.plugins.module_utils import build_outputs as outs
 from ansible_collections.buildkit.fleet.plugins.module_utils import build_results as res
+from ansible_collections.buildkit.fleet.plugins.module_utils import build_runner as runner
 from ansible_collections.buildkit.fleet.plugins.module_utils.builder_spec import format_platform, normalize_platform
 from ansible_collections.buildkit.fleet.plugins.module_utils.buildx_store import BuildxStore, default_root
 from ansible_collections.buildkit.fleet.plugins.module_utils.docker_client import (
@@ -417,7 +418,7 @@ def argument_spec():
             mode=dict(type='str', choices=['min', 'max']),
             attrs=dict(type='dict'),
         )),
-        secrets=dict(type='list', elements='dict', options=dict(
+        secrets=dict(type='list', elements='dict', no_log=False, options=dict(
             id=dict(type='str', required=True),
             src=dict(type='path'),
             env=dict(type='str'),
@@ -483,20 +484,7 @@ class Build(object):
             self.env['DOCKER_CERT_PATH'] = certs
 
     def run(self, argv, stdin=None, timeout=120, extra_env=None):
-        env = dict(self.env, **(extra_env or {}))
-        proc = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                start_new_session=True)
-        try:
-            out, err = proc.communicate(input=(stdin or '').encode('utf-8'), timeout=timeout)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-                out, err = proc.communicate(timeout=10)
-            except (subprocess.TimeoutExpired, OSError):
-                os.killpg(proc.pid, signal.SIGKILL)
-                out, err = proc.communicate()
-            return None, to_text(out, errors='surrogate_or_replace'), to_text(err, errors='surrogate_or_replace')
-        return proc.returncode, to_text(out, errors='surrogate_or_replace'), to_text(err, errors='surrogate_or_replace')
+        return runner.run(argv, dict(self.env, **(extra_env or {})), stdin=stdin, timeout=timeout)
 
     # --- inputs -------------------------------------------------------------------------------
     def check_builder(self):

@@ -7,8 +7,6 @@ import tarfile
 import urllib.request
 import uuid
 
-import pytest
-
 from support import TEST_IMAGE
 
 REGISTRY = os.environ.get('BUILDKIT_FLEET_REGISTRY', '127.0.0.1:5000')
@@ -103,13 +101,15 @@ def context_dir(tmp_path, dockerfile, files=None, busyboxes=()):
     return ctx
 
 
-@pytest.fixture
-def cleanup_images(docker_client):
-    """Collects image names; removes them from Docker afterwards."""
+def images_removed_after(request, docker_client):
+    """A list of image names that are removed from Docker when the test ends."""
     names = []
-    yield names
-    for name in names:
-        try:
-            docker_client.images.remove(name, force=True)
-        except Exception:  # already gone
-            pass
+
+    def remove():
+        for name in names:
+            try:
+                docker_client.images.remove(name, force=True)
+            except Exception:  # already gone
+                pass
+    request.addfinalizer(remove)
+    return names

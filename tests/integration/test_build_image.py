@@ -4,7 +4,7 @@ import shutil
 import subprocess
 import time
 
-from build_support import BASE_IMAGE, REGISTRY, cleanup_images, context_dir, image_config, make_builder, manifest, unique  # noqa: F401
+from build_support import images_removed_after, BASE_IMAGE, REGISTRY, context_dir, image_config, make_builder, manifest, unique
 
 DOCKERFILE = '''FROM %s AS base
 ARG MSG=default
@@ -17,11 +17,11 @@ LABEL stage=other
 ''' % BASE_IMAGE
 
 
-def test_load_then_run_prints_what_the_dockerfile_wrote(ansible, builder, buildx_config, docker_client, tmp_path,
-                                                        cleanup_images):  # noqa: F811
+def test_load_then_run_prints_what_the_dockerfile_wrote(ansible, builder, buildx_config, docker_client, tmp_path, request):
     name = make_builder(ansible, builder, buildx_config)
+    removed = images_removed_after(request, docker_client)
     tag = 'bkf-test/%s:1' % unique('load')
-    cleanup_images.append(tag)
+    removed.append(tag)
     args = dict(builder=name, buildx_config=buildx_config, context=str(context_dir(tmp_path, DOCKERFILE)),
                 build_args={'MSG': 'ansible'}, target='final', tags=[tag], outputs=[{'type': 'load'}])
 
@@ -77,8 +77,8 @@ def test_touch_arg_and_dockerignored_edit(ansible, builder, buildx_config, tmp_p
     """Editing a file rebuilds, changing an arg rebuilds, editing a .dockerignore'd file skips; check mode predicts."""
     name = make_builder(ansible, builder, buildx_config)
     dockerfile = 'FROM %s\nARG V=1\nCOPY app/ /app/\nRUN cat /app/main.txt > /out-$V\n' % BASE_IMAGE
-    ctx = context_dir(tmp_path, dockerfile, files={'app/main.txt': 'one', 'notes/todo.md': 'x',
-                                                    '.dockerignore': 'notes\n*.tmp\n'})
+    files = {'app/main.txt': 'one', 'notes/todo.md': 'x', '.dockerignore': 'notes\n*.tmp\n'}
+    ctx = context_dir(tmp_path, dockerfile, files=files)
     dest = str(tmp_path / 'out')
     args = dict(builder=name, buildx_config=buildx_config, context=str(ctx), build_args={'V': '1'},
                 outputs=[{'type': 'local', 'dest': dest}])

@@ -1,14 +1,15 @@
 """buildkit_build: a five-platform push; the registry's index has every platform and each runs under QEMU."""
 import subprocess
 
-from build_support import BASE_IMAGE, REGISTRY, cleanup_images, context_dir, make_builder, manifest, unique  # noqa: F401
+from build_support import images_removed_after, BASE_IMAGE, REGISTRY, context_dir, make_builder, manifest, unique
 
 PLATFORMS = {'linux/amd64': 'x86_64', 'linux/arm64': 'aarch64', 'linux/ppc64le': 'ppc64le',
              'linux/s390x': 's390x', 'linux/arm/v7': 'armv7l'}
 
 
-def test_push_five_platforms_each_runs(ansible, builder, buildx_config, tmp_path, cleanup_images):  # noqa: F811
+def test_push_five_platforms_each_runs(ansible, builder, buildx_config, tmp_path, request, docker_client):
     name = make_builder(ansible, builder, buildx_config)
+    removed = images_removed_after(request, docker_client)
     repo = 'bkf-test/%s' % unique('multi')
     ref = '%s/%s:1' % (REGISTRY, repo)
     dockerfile = 'FROM %s\nRUN uname -m > /built-on\nCMD ["uname", "-m"]\n' % BASE_IMAGE
@@ -34,7 +35,7 @@ def test_push_five_platforms_each_runs(ansible, builder, buildx_config, tmp_path
 
     for plat, machine in sorted(PLATFORMS.items()):
         image = '%s/%s@%s' % (REGISTRY, repo, pushed[plat])
-        cleanup_images.append(image)
+        removed.append(image)
         proc = subprocess.run(['docker', 'run', '--rm', '--platform', plat, image, 'sh', '-c', 'uname -m; cat /built-on'],
                               capture_output=True, text=True, timeout=120, check=False)
         assert proc.returncode == 0, proc.stderr

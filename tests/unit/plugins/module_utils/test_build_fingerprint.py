@@ -106,7 +106,7 @@ def test_exceptions_descend_into_excluded_dirs(tmp_path):
     (root / 'dir' / 'keep').write_bytes(b'k')
     (root / 'dir' / 'sub' / 'drop').write_bytes(b'd')
     entries = fpr.walk(str(root), fpr.parse_dockerignore('dir\n!dir/keep\n'))
-    assert [(kind, rel) for kind, rel, _ in entries] == [('d', 'dir'), ('f', 'dir/keep')]
+    assert [(entry[0], entry[1]) for entry in entries] == [('d', 'dir'), ('f', 'dir/keep')]
 
 
 def test_dockerfile_specific_ignore_wins(tmp_path):
