@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """buildkit_builder against the buildx CLI, both run as Ansible tasks (same Ansible overhead).
 
 create: buildkit_builder (create + boot) vs `command: docker buildx create --bootstrap`

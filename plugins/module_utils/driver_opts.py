@@ -62,8 +62,6 @@ def snake_case_driver_opts(driver_opts):
     return result
 
 
-
-
 class SpecError(ValueError):
     """A bad input; the message names the option and the value."""
 
