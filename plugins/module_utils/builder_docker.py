@@ -186,11 +186,19 @@ def exec_run(client, container, cmd):
     return code, (out or b'').decode('utf-8', 'replace'), (err or b'').decode('utf-8', 'replace')
 
 
-def log_tail(client, container, lines=20):
+_ERROR_WORDS = ('error', 'incorrect usage', 'fatal', 'panic', 'not defined', 'failed')
+
+
+def log_tail(client, container, lines=15):
+    """The container log's error lines (even above a usage text) and its last lines."""
     try:
-        return client.logs(container, tail=lines).decode('utf-8', 'replace').strip()
+        text = client.logs(container, tail=300).decode('utf-8', 'replace')
     except APIError as exc:
         return '(no logs: %s)' % exc
+    all_lines = [line for line in text.splitlines() if line.strip()]
+    tail = all_lines[-lines:]
+    errors = [line for line in all_lines[:-lines] if any(w in line.lower() for w in _ERROR_WORDS)]
+    return '\n'.join(errors[-5:] + (['...'] if errors else []) + tail)
 
 
 def wait_ready(client, container, timeout):
