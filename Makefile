@@ -15,8 +15,9 @@ collection:
 	mkdir -p tests/output/collections/ansible_collections/buildkit
 	ln -sfn $(CURDIR) tests/output/collections/ansible_collections/buildkit/fleet
 	tests/harness/collections.sh $(CURDIR)/tests/output/collections/ansible_collections
-	ansible-galaxy collection install --force --no-deps -p tests/output/galaxy-check $$( \
-	  ansible-galaxy collection build --force --output-path tests/output . | awk '{print $$NF}') >/dev/null
+	rm -rf $${TMPDIR:-/tmp}/buildkit-fleet-galaxy && ansible-galaxy collection install --force --no-deps \
+	  -p $${TMPDIR:-/tmp}/buildkit-fleet-galaxy $$(ansible-galaxy collection build --force \
+	  --output-path $${TMPDIR:-/tmp}/buildkit-fleet-galaxy . | awk '{print $$NF}') >/dev/null
 
 demo: setup collection
 	ansible-playbook -i docs/demo/inventory.yml docs/demo/demo.yml
