@@ -160,7 +160,7 @@ class FingerprintError(Exception):
     pass
 
 
-def _hash_file(path):
+def hash_file(path):
     digest = hashlib.sha256()
     try:
         with open(path, 'rb', buffering=0) as handle:
@@ -176,16 +176,19 @@ def _hash_file(path):
     return digest.hexdigest()
 
 
-def tree_digest(root, patterns, workers=None):
-    """sha256 over the sorted entries: kind, relative path, and content digest or symlink target."""
+def tree_digest(root, patterns, workers=None, hasher=None):
+    """sha256 over the sorted entries: kind, relative path, and content digest or symlink target.
+
+    hasher(path) gives a file's content digest (default: read and hash it; a digest cache may answer)."""
+    hasher = hasher or hash_file
     entries = walk(root, patterns)
     files = [extra for kind, _rel, extra in entries if kind in ('f', 'x')]
     workers = workers or min(8, 2 * (os.cpu_count() or 1))
     if len(files) > 1 and workers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            digests = list(pool.map(_hash_file, files, chunksize=16))
+            digests = list(pool.map(hasher, files, chunksize=16))
     else:
-        digests = [_hash_file(f) for f in files]
+        digests = [hasher(f) for f in files]
     digests.reverse()
     total = hashlib.sha256()
     for kind, rel, extra in entries:
@@ -198,11 +201,12 @@ def canonical(value):
     return json.dumps(value, sort_keys=True, separators=(',', ':'), ensure_ascii=True)
 
 
-def fingerprint(dockerfile_text, options, contexts):
+def fingerprint(dockerfile_text, options, contexts, hasher_for=None):
     """The fingerprint: sha256 of VERSION, the Dockerfile, the canonical options and each context tree.
 
     contexts: list of (name, root or None, patterns, literal) -- a local directory is hashed as a tree,
     anything else (a git or https URL, docker-image://...) counts by its literal text.
+    hasher_for(root) may give a file hasher for a tree (a digest cache); it never changes the result.
     Returns (hex digest, details).
     """
     total = hashlib.sha256()
@@ -216,7 +220,7 @@ def fingerprint(dockerfile_text, options, contexts):
                'contexts': {}}
     for name, root, patterns, literal in sorted(contexts, key=lambda c: c[0]):
         if root is not None:
-            digest, count = tree_digest(root, patterns)
+            digest, count = tree_digest(root, patterns, hasher=hasher_for(root) if hasher_for else None)
             details['contexts'][name] = {'digest': digest, 'entries': count}
         else:
             digest = 'literal:' + literal

@@ -21,6 +21,7 @@ from ansible_collections.buildkit.fleet.plugins.module_utils import build_finger
 from ansible_collections.buildkit.fleet.plugins.module_utils import build_outputs as outs
 from ansible_collections.buildkit.fleet.plugins.module_utils import build_results as res
 from ansible_collections.buildkit.fleet.plugins.module_utils import build_runner as runner
+from ansible_collections.buildkit.fleet.plugins.module_utils.build_digest_cache import DigestCache
 from ansible_collections.buildkit.fleet.plugins.module_utils.builder_spec import format_platform, normalize_platform
 from ansible_collections.buildkit.fleet.plugins.module_utils.buildx_store import BuildxStore, default_root
 from ansible_collections.buildkit.fleet.plugins.module_utils.docker_client import (
@@ -113,10 +114,18 @@ class Build(object):
                 contexts.append(('named:' + name, path, fpr.read_dockerignore(path), None))
             else:
                 contexts.append(('named:' + name, None, [], value))
+        caches = []
+
+        def cached_hasher(root):
+            caches.append(DigestCache(root, fpr.hash_file, writable=not self.module.check_mode))
+            return caches[-1].digest
         try:
-            return fpr.fingerprint(text, cmd.fingerprint_options(params), contexts)
+            result = fpr.fingerprint(text, cmd.fingerprint_options(params), contexts, cached_hasher)
         except (fpr.FingerprintError, SpecError) as exc:
             self.fail(str(exc))
+        for cache in caches:
+            cache.save()
+        return result
 
     # --- outputs ------------------------------------------------------------------------------
     def client(self):
