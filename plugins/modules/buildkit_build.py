@@ -223,6 +223,9 @@ options:
     type: int
     default: 3600
 notes:
+  - Context files are read once; their content digests are cached in C(~/.cache/buildkit-fleet) of the remote user
+    while size, mtime, ctime and inode stay the same (files changed in the last two seconds are always read).
+    The cache never changes the fingerprint.
   - Results come from buildx's C(--metadata-file) and C(--progress rawjson), not from its text output.
   - The connection options reach buildx as E(DOCKER_HOST), E(DOCKER_TLS_VERIFY), E(DOCKER_CERT_PATH); the store as E(BUILDX_CONFIG).
   - Pushed tags are checked with C(buildx imagetools inspect), which uses the docker credentials of the remote user.
