@@ -61,7 +61,7 @@ fi
 # Check: a privileged container answers `buildctl debug workers` within 20 s.
 c=buildkit-fleet-check-$$
 docker run -d --privileged --name "$c" "$BUILDKIT_IMAGE" >/dev/null
-trap 'docker rm -f "$c" >/dev/null 2>&1 || true' EXIT
+trap 'docker rm -fv "$c" >/dev/null 2>&1 || true' EXIT
 for _ in $(seq 40); do
   if timeout 10 docker exec "$c" buildctl debug workers >/dev/null 2>&1; then
     log "ok: $BUILDKIT_IMAGE (= $BUILDKIT_DEFAULT_IMAGE) answers buildctl debug workers"; exit 0
