@@ -2,6 +2,7 @@
 import json
 import os
 import shutil
+import subprocess
 
 import docker
 import pytest
@@ -127,3 +128,22 @@ def test_same_platform_on_two_nodes_is_refused(ansible, builder, buildx_config):
                             {'endpoint': DOCKER2, 'platforms': ['linux/arm64/v8']}])
     assert result['failed'] and "platform 'linux/arm64'" in result['msg']
     assert store_files(buildx_config) == []
+
+
+def test_node_endpoint_may_be_a_docker_context(ansible, builder, docker2, buildx_config, tmp_path, monkeypatch):
+    monkeypatch.setenv('DOCKER_CONFIG', str(tmp_path / 'docker-config'))
+    subprocess.run(['docker', 'context', 'create', 'fleet-d2', '--docker', 'host=' + DOCKER2], check=True,
+                   capture_output=True, timeout=60)
+    name = builder('ctx')
+    args = dict(name=name, buildx_config=buildx_config, pull=False, driver_opts={'image': TEST_IMAGE},
+                nodes=[{'name': name + 'remote', 'endpoint': 'fleet-d2', 'platforms': ['linux/arm64']}])
+    try:
+        assert ansible('buildkit_builder', **args)['changed']
+        assert inspect(docker2, name + 'remote')['State']['Running']
+        with open(os.path.join(buildx_config, 'instances', name)) as handle:
+            assert json.load(handle)['Nodes'][0]['Endpoint'] == 'fleet-d2'
+        listed = buildx(buildx_config, 'inspect', name).stdout
+        assert 'fleet-d2' in listed and 'running' in listed
+        assert ansible('buildkit_builder', **args)['changed'] is False
+    finally:
+        remove_builder_traces(docker2, name + 'remote')
