@@ -141,6 +141,7 @@ class Reconciler(object):
         if drift and params['recreate'] == 'never':
             self.notes.append('node %s differs from the wanted spec; recreate=never keeps it' % node['name'])
         rebuild = inspect is None or params['recreate'] == 'always' or bool(drift and params['recreate'] == 'changed')
+        actions_before = len(self.actions)
         want_running = params['state'] == 'present'
         running = _status(inspect) == 'running' and not rebuild
         if rebuild:
@@ -158,7 +159,8 @@ class Reconciler(object):
                       status=_status(inspect), container=before_container)
         after = dict(readable_node(node), status='running' if want_running else 'stopped',
                      container=dict(cspec, image_id=(image or {}).get('Id'), network_id=network_id))
-        return before, after, self._record(client, node, cspec, workers)
+        unchanged = len(self.actions) == actions_before
+        return before, after, self._record(client, node, cspec, workers, inspect if unchanged else None)
 
     def _create(self, client, cspec, inspect, image):
         verb = 'recreate' if inspect else 'create'
@@ -190,8 +192,9 @@ class Reconciler(object):
             if volume:
                 bd.remove_volume(client, volume)
 
-    def _record(self, client, node, cspec, workers):
-        inspect = None if self.check_mode else bd.inspect_container(client, cspec['name'])
+    def _record(self, client, node, cspec, workers, inspect=None):
+        if inspect is None and not self.check_mode:  # the container changed: look at it again
+            inspect = bd.inspect_container(client, cspec['name'])
         fixed = [format_platform(p) for p in node['platforms']]
         detected, version = [], None
         for worker in workers:
