@@ -42,6 +42,13 @@ def inspect_container(client, name):
         return None
 
 
+def container_status(inspect):
+    """buildx's status words for a docker-container node: inactive, running or stopped."""
+    if not inspect:
+        return 'inactive'
+    return 'running' if (inspect.get('State') or {}).get('Running') else 'stopped'
+
+
 def inspect_image(client, ref):
     try:
         return client.inspect_image(ref)

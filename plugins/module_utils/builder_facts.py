@@ -12,7 +12,7 @@ import os
 
 from ansible_collections.buildkit.fleet.plugins.module_utils import buildkit_cache as cache
 from ansible_collections.buildkit.fleet.plugins.module_utils.builder_docker import (
-    BuilderError, exec_run, inspect_container, volume_exists, wait_ready)
+    BuilderError, container_status, exec_run, inspect_container, volume_exists, wait_ready)
 from ansible_collections.buildkit.fleet.plugins.module_utils.builder_spec import (
     DRIVER, STATE_DIR, container_name, format_platform, volume_name)
 from ansible_collections.buildkit.fleet.plugins.module_utils.docker_client import (
@@ -37,13 +37,6 @@ def last_activity(store, name):
         if stamp is not None:
             return cache.format_time(stamp)
     return None
-
-
-def container_status(inspect):
-    """buildx's status words for a docker-container node: inactive, running or stopped."""
-    if inspect is None:
-        return 'inactive'
-    return 'running' if (inspect.get('State') or {}).get('Running') else 'stopped'
 
 
 class Node(object):

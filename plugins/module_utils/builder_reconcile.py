@@ -16,12 +16,6 @@ from ansible_collections.buildkit.fleet.plugins.module_utils.builder_spec import
     DRIVER, container_name, container_spec, format_platform, volume_name)
 
 
-def _status(inspect):
-    if not inspect:
-        return 'inactive'
-    return 'running' if (inspect.get('State') or {}).get('Running') else 'stopped'
-
-
 def _overall(statuses):
     if not statuses or all(s == 'inactive' for s in statuses):
         return 'inactive'
@@ -91,7 +85,7 @@ class Reconciler(object):
                 records.append(record)
             for stale in [n for n in stored_nodes if n not in wanted]:
                 self.differences.append({'item': 'nodes', 'before': stale, 'after': None})
-                before.append({'name': stale, 'status': _status(bd.inspect_container(
+                before.append({'name': stale, 'status': bd.container_status(bd.inspect_container(
                     self.clients[stale], container_name(stale)))})
                 self.remove_node(stale)
         except Exception:
@@ -143,7 +137,7 @@ class Reconciler(object):
         rebuild = inspect is None or params['recreate'] == 'always' or bool(drift and params['recreate'] == 'changed')
         actions_before = len(self.actions)
         want_running = params['state'] == 'present'
-        running = _status(inspect) == 'running' and not rebuild
+        running = bd.container_status(inspect) == 'running' and not rebuild
         if rebuild:
             self._create(client, cspec, inspect, image)
         if want_running and not running:
@@ -156,7 +150,7 @@ class Reconciler(object):
             workers = bd.wait_ready(client, cspec['name'], params['bootstrap_timeout'])
             self.timings['ready'] = round(max(self.timings.get('ready', 0), time.monotonic() - started), 3)
         before = dict(readable_node(stored_node) if stored_node else {'name': node['name']},
-                      status=_status(inspect), container=before_container)
+                      status=bd.container_status(inspect), container=before_container)
         after = dict(readable_node(node), status='running' if want_running else 'stopped',
                      container=dict(cspec, image_id=(image or {}).get('Id'), network_id=network_id))
         unchanged = len(self.actions) == actions_before
@@ -204,7 +198,7 @@ class Reconciler(object):
                     detected.append(text)
             bk_version = worker.get('BuildkitVersion') or worker.get('buildkitVersion') or {}
             version = version or bk_version.get('Version') or bk_version.get('version')
-        status = _status(inspect) if not self.check_mode else (
+        status = bd.container_status(inspect) if not self.check_mode else (
             'running' if self.params['state'] == 'present' else 'stopped')
         return {
             'name': node['name'],
