@@ -18,3 +18,8 @@ export BUILDKIT_FLEET_SHIM
 # the second dockerd started by dockerd2.sh (two-host / multi-node tests), bridge br-d2 10.99.0.1/24
 export BUILDKIT_FLEET_DOCKER2_HOST="unix:///run/buildkit-fleet/docker2.sock"
 unset DOCKER_HOST DOCKER_CONTEXT   # tests talk to the default /var/run/docker.sock daemon
+# SSH fleet scenario: Debian host images (host-images.sh), their key, what the roles ship to the hosts
+export BUILDKIT_FLEET_HOST_IMAGES="buildkit-fleet/host:bookworm buildkit-fleet/host:bullseye"
+export BUILDKIT_FLEET_HOST_KEY="$BUILDKIT_FLEET_CACHE/fleet-ssh/id_ed25519"  # user fleet, passwordless sudo
+export BUILDKIT_FLEET_IMAGE_TAR="$BUILDKIT_FLEET_CACHE/buildkit-$BUILDKIT_VERSION.tar"  # docker save of the image
+export BUILDKIT_FLEET_BUILDX_BIN=/usr/local/lib/docker/cli-plugins/docker-buildx

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Brings up the real-component test environment (idempotent; a re-run when all is up takes seconds):
-# dockerd (+ shim if needed), BuildKit image, buildx CLI, local registry, QEMU + busyboxes.
+# dockerd (+ shim if needed), BuildKit image, buildx CLI, local registry, QEMU + busyboxes,
+# Debian host images for the SSH fleet scenario.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -21,6 +22,9 @@ if ((${#todo[@]})); then
 fi
 
 step dockerd        "$HARNESS_DIR/dockerd.sh"
+# Debian host images for the SSH fleet scenario (mmdebstrap, cached): in the background as well.
+log "background host images (log: $LOGDIR/host-images.log)"
+"$HARNESS_DIR/host-images.sh" >>"$LOGDIR/host-images.log" 2>&1 & hostpid=$!
 step registry       "$HARNESS_DIR/registry.sh"
 step qemu           "$HARNESS_DIR/qemu.sh" >/dev/null
 step buildkit-image "$HARNESS_DIR/buildkit-image.sh"   # waits (lock) only for the BuildKit build
@@ -31,4 +35,6 @@ fi
 step buildx         "$HARNESS_DIR/buildx.sh"
 step base-image     "$HARNESS_DIR/base-image.sh"   # multi-platform FROM scratch + busybox in the registry
 step dockerd2       "$HARNESS_DIR/dockerd2.sh"   # second daemon (two-host / multi-node tests)
+t=$SECONDS; wait "$hostpid" || die "host images failed (see $LOGDIR/host-images.log)"
+log "waited $((SECONDS - t))s for the host images"
 log "all up in ${SECONDS}s; facts: source $HARNESS_DIR/env.sh"
