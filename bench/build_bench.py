@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 COLLECTIONS = os.path.join(os.path.dirname(HERE), 'tests', 'output', 'collections')
 sys.path.insert(0, COLLECTIONS)
 
-from ansible_collections.buildkit.fleet.plugins.module_utils import build_fingerprint as fpr  # noqa: E402
+from ansible_collections.buildkit.fleet.plugins.module_utils._build import fingerprint as fpr  # noqa: E402
 
 DOCKERFILE = '''FROM scratch
 COPY bb-amd64 /bin/busybox

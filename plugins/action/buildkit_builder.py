@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
-from ansible_collections.buildkit.fleet.plugins.module_utils.driver_opts import snake_case_driver_opts, SpecError
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.driver_opts import snake_case_driver_opts, SpecError
 
 
 class ActionModule(ActionBase):

@@ -373,11 +373,11 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.buildkit.fleet.plugins.module_utils import build_command as cmd
-from ansible_collections.buildkit.fleet.plugins.module_utils import build_outputs as outs
-from ansible_collections.buildkit.fleet.plugins.module_utils import build_results as res
-from ansible_collections.buildkit.fleet.plugins.module_utils.build_job import Build
-from ansible_collections.buildkit.fleet.plugins.module_utils.docker_client import DOCKER_CONNECTION_ARGS
+from ansible_collections.buildkit.fleet.plugins.module_utils._build import command as cmd
+from ansible_collections.buildkit.fleet.plugins.module_utils._build import outputs as outs
+from ansible_collections.buildkit.fleet.plugins.module_utils._build import results as res
+from ansible_collections.buildkit.fleet.plugins.module_utils._build.job import Build
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import DOCKER_CONNECTION_ARGS
 
 
 def argument_spec():

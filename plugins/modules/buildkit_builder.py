@@ -368,13 +368,13 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.buildkit.fleet.plugins.module_utils.builder_docker import BuilderError, daemon_facts
-from ansible_collections.buildkit.fleet.plugins.module_utils.builder_reconcile import Reconciler
-from ansible_collections.buildkit.fleet.plugins.module_utils.builder_spec import desired_spec, validate_name
-from ansible_collections.buildkit.fleet.plugins.module_utils.buildx_store import BuildxStore, default_root
-from ansible_collections.buildkit.fleet.plugins.module_utils.docker_client import (
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.docker_ops import BuilderError, daemon_facts
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.reconcile import Reconciler
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import desired_spec, validate_name
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore, default_root
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import (
     DOCKER_CONNECTION_ARGS, TLS_OPTIONS, APIError, DockerConnectionError, check_sdk, connect, docker_host, endpoint_params)
-from ansible_collections.buildkit.fleet.plugins.module_utils.driver_opts import DRIVER_OPTS_ARGS, SpecError
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.driver_opts import DRIVER_OPTS_ARGS, SpecError
 
 
 def argument_spec():

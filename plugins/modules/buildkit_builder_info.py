@@ -262,9 +262,9 @@ builders:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.buildkit.fleet.plugins.module_utils.builder_facts import builder_facts
-from ansible_collections.buildkit.fleet.plugins.module_utils.buildx_store import BuildxStore, default_root
-from ansible_collections.buildkit.fleet.plugins.module_utils.docker_client import DOCKER_CONNECTION_ARGS, check_sdk
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.facts import builder_facts
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore, default_root
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import DOCKER_CONNECTION_ARGS, check_sdk
 
 
 def argument_spec():

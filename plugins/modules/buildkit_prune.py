@@ -237,12 +237,12 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.buildkit.fleet.plugins.module_utils import buildkit_cache as cache
-from ansible_collections.buildkit.fleet.plugins.module_utils import state_volumes
-from ansible_collections.buildkit.fleet.plugins.module_utils.builder_facts import Node, NodeError
-from ansible_collections.buildkit.fleet.plugins.module_utils.builder_spec import DRIVER
-from ansible_collections.buildkit.fleet.plugins.module_utils.buildx_store import BuildxStore, default_root
-from ansible_collections.buildkit.fleet.plugins.module_utils.docker_client import (
+from ansible_collections.buildkit.fleet.plugins.module_utils._cache import buildctl as cache
+from ansible_collections.buildkit.fleet.plugins.module_utils._cache import state_volumes
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.facts import Node, NodeError
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import DRIVER
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore, default_root
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import (
     DOCKER_CONNECTION_ARGS, APIError, DockerException, check_sdk, connect_or_fail)
 
 

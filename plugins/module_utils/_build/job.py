@@ -1,0 +1,258 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) buildkit.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""One build job: builder check, fingerprint, freshness of outputs, the buildx run and its results.
+
+Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+import platform as _platform
+import shutil
+import tempfile
+import time
+
+from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.buildkit.fleet.plugins.module_utils._build import command as cmd
+from ansible_collections.buildkit.fleet.plugins.module_utils._build import fingerprint as fpr
+from ansible_collections.buildkit.fleet.plugins.module_utils._build import outputs as outs
+from ansible_collections.buildkit.fleet.plugins.module_utils._build import results as res
+from ansible_collections.buildkit.fleet.plugins.module_utils._build import runner
+from ansible_collections.buildkit.fleet.plugins.module_utils._build.digest_cache import DigestCache
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import format_platform, normalize_platform
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore, default_root
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import (
+    DockerException, NotFound, connect_or_fail)
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.driver_opts import SpecError
+
+
+class Build(object):
+    """A build of one buildkit_build task; fails the module with a clear message."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.secrets = cmd.secret_values(self.params)
+        self.root = self.params['buildx_config'] or default_root()
+        self.env = dict(os.environ, BUILDX_CONFIG=self.root)
+        self.tmp = tempfile.mkdtemp(prefix='buildkit-fleet-build-')
+        self._client = None
+        if self.params['buildx_path']:
+            self.base = [self.params['buildx_path']]
+        else:
+            self.base = [module.get_bin_path('docker', required=True), 'buildx']
+        self._connection_env()
+
+    def fail(self, msg, **extra):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.module.fail_json(msg=cmd.redact(msg, self.secrets), **cmd.redact(extra, self.secrets))
+
+    def _connection_env(self):
+        params = self.params
+        if params.get('docker_host'):
+            self.env['DOCKER_HOST'] = params['docker_host']
+        if params.get('api_version') and params['api_version'] != 'auto':
+            self.env['DOCKER_API_VERSION'] = params['api_version']
+        if params.get('validate_certs'):
+            self.env['DOCKER_TLS_VERIFY'] = '1'
+        elif params.get('tls'):
+            self.env['DOCKER_TLS'] = '1'
+            self.env.pop('DOCKER_TLS_VERIFY', None)
+        files = [(params.get('ca_path'), 'ca.pem'), (params.get('client_cert'), 'cert.pem'),
+                 (params.get('client_key'), 'key.pem')]
+        if any(path for path, _name in files):
+            certs = os.path.join(self.tmp, 'certs')
+            os.mkdir(certs, 0o700)
+            base = os.environ.get('DOCKER_CERT_PATH')
+            for path, name in files:
+                path = path or (os.path.join(base, name) if base else None)
+                if path and os.path.exists(path):
+                    os.symlink(os.path.abspath(path), os.path.join(certs, name))
+            self.env['DOCKER_CERT_PATH'] = certs
+
+    def run(self, argv, stdin=None, timeout=120, extra_env=None):
+        return runner.run(argv, dict(self.env, **(extra_env or {})), stdin=stdin, timeout=timeout)
+
+    # --- inputs -------------------------------------------------------------------------------
+    def check_builder(self):
+        try:
+            stored = BuildxStore(self.root).read(self.params['builder'])
+        except ValueError as exc:
+            self.fail('buildx store entry of builder %s is not valid JSON: %s' % (self.params['builder'], exc))
+        if stored is None:
+            self.fail("builder '%s' not found in the buildx store %s: create it first with the "
+                      "buildkit.fleet.buildkit_builder module (or docker buildx create)" % (self.params['builder'], self.root))
+
+    def compute_fingerprint(self):
+        params = self.params
+        context = params['context']
+        remote = cmd.is_remote(context)
+        if not remote and not os.path.isdir(context):
+            self.fail('context: %s is not a directory on the target' % context)
+        dockerfile = cmd.dockerfile_path(params)
+        if params['dockerfile_inline'] is not None:
+            text = params['dockerfile_inline']
+        elif dockerfile is None:
+            text = 'remote:' + (params['dockerfile'] or 'Dockerfile')
+        else:
+            try:
+                with open(dockerfile, 'rb') as handle:
+                    text = handle.read()
+            except (IOError, OSError) as exc:
+                self.fail('dockerfile: cannot read %s: %s' % (dockerfile, exc))
+        contexts = []
+        if remote:
+            contexts.append(('context', None, [], context))
+        else:
+            contexts.append(('context', context, fpr.read_dockerignore(context, dockerfile), None))
+        for name, value in sorted((params['build_contexts'] or {}).items()):
+            path = cmd.local_dir(value)
+            if path and os.path.isdir(path):
+                contexts.append(('named:' + name, path, fpr.read_dockerignore(path), None))
+            else:
+                contexts.append(('named:' + name, None, [], value))
+        caches = []
+
+        def cached_hasher(root):
+            caches.append(DigestCache(root, fpr.hash_file, writable=not self.module.check_mode))
+            return caches[-1].digest
+        try:
+            result = fpr.fingerprint(text, cmd.fingerprint_options(params), contexts, cached_hasher)
+        except (fpr.FingerprintError, SpecError) as exc:
+            self.fail(str(exc))
+        for cache in caches:
+            cache.save()
+        return result
+
+    # --- outputs ------------------------------------------------------------------------------
+    def client(self):
+        if self._client is None:
+            self._client = connect_or_fail(self.module)
+        return self._client
+
+    def inspect_image(self, tag):
+        try:
+            return self.client().inspect_image(tag)
+        except NotFound:
+            return None
+        except DockerException as exc:
+            self.fail('cannot inspect image %s: %s' % (tag, exc))
+
+    def inspect_remote(self, tag):
+        rc, out, _err = self.run(self.base + ['imagetools', 'inspect', '--builder', self.params['builder'], tag,
+                                              '--format', '{{json .Image}}'], timeout=60)
+        if rc != 0:
+            return None
+        try:
+            return outs.image_configs(json.loads(out))
+        except ValueError:
+            return None
+
+    def platforms(self):
+        return [format_platform(normalize_platform(p)) for p in self.params['platforms'] or []]
+
+    def out_of_date(self, fingerprint):
+        """Reasons to build ([] means skip) and what is known about the existing result."""
+        params = self.params
+        if params['rebuild'] == 'always':
+            return ['rebuild=always'], {}
+        outputs = params['outputs'] or []
+        if not outputs:
+            return ['no outputs: the result stays in the build cache, there is nothing to check'], {}
+        # rebuild=missing only asks for existence: compare against whatever is recorded
+        reasons, known = [], {}
+        tags = params['tags'] or []
+        for output in outputs:
+            kind = output['type']
+            if kind == 'load':
+                if params['rebuild'] == 'missing':
+                    missing = [t for t in tags if self.inspect_image(t) is None]
+                    reason = ('image %s is not in Docker' % missing[0]) if missing else (
+                        None if tags else 'load output without tags cannot be checked')
+                    image_id = None
+                else:
+                    reason, image_id = outs.check_load(self.inspect_image, tags, fingerprint)
+                if image_id:
+                    known['image_id'] = image_id
+            elif kind == 'push':
+                if params['rebuild'] == 'missing':
+                    missing = [t for t in tags if not self.inspect_remote(t)]
+                    reason = ('tag %s is not in the registry' % missing[0]) if missing else (
+                        None if tags else 'push output without tags cannot be checked')
+                else:
+                    reason, _found = outs.check_push(self.inspect_remote, tags, fingerprint, self.platforms())
+            else:
+                if not output.get('dest'):
+                    self.fail('outputs: type %s needs dest' % kind)
+                if params['rebuild'] == 'missing':
+                    reason = None if os.path.lexists(output['dest']) else '%s output %s does not exist' % (kind, output['dest'])
+                    record = outs.read_record(output['dest'])
+                else:
+                    reason, record = outs.check_file(output, fingerprint)
+                if record and not reason:
+                    for key in ('image_id', 'digest', 'platform_digests'):
+                        if record.get(key):
+                            known.setdefault(key, record[key])
+            if reason:
+                reasons.append(reason)
+        return reasons, known
+
+    # --- build --------------------------------------------------------------------------------
+    def build(self, fingerprint, argv, env, stdin):
+        started = time.monotonic()
+        rc, _out, err = self.run(argv, stdin=stdin, timeout=self.params['build_timeout'], extra_env=env)
+        duration = round(time.monotonic() - started, 3)
+        progress = res.parse_progress(err)
+        steps = res.step_counts(progress)
+        common = dict(fingerprint=fingerprint, command=cmd.redact(argv, self.secrets), steps=steps, built=False,
+                      build_duration=duration)
+        if rc is None:
+            step, _error, log_tail = res.failure(progress)
+            self.fail('build did not finish within build_timeout=%ss%s' % (
+                self.params['build_timeout'], (" (running step '%s')" % step) if step else ''), log_tail=log_tail, **common)
+        if rc != 0:
+            step, error, log_tail = res.failure(progress)
+            msg = res.failure_message(step, error, log_tail)
+            missing = self.missing_emulators()
+            if missing:
+                msg = res.emulator_message(self.params['builder'], missing, self._supported) + '\n' + msg
+            self.fail(msg, failed_step=step, log_tail=log_tail, **common)
+        with open(os.path.join(self.tmp, 'metadata.json'), 'rb') as handle:
+            metadata = res.load_metadata(to_text(handle.read()))
+        return metadata, progress, steps
+
+    _supported = ()
+
+    def missing_emulators(self):
+        requested = self.platforms()
+        if not requested:
+            return []
+        rc, out, _err = self.run(self.base + ['inspect', self.params['builder']], timeout=60)
+        if rc != 0:
+            return []
+        self._supported = res.parse_platforms_line(out)
+        native = format_platform(normalize_platform('linux/' + _platform.machine()))
+        return res.missing_emulators(requested, self._supported, native)
+
+    def platform_digests(self):
+        params = self.params
+        for output in params['outputs'] or []:
+            if output['type'] == 'push' and params['tags']:
+                rc, out, _err = self.run(self.base + ['imagetools', 'inspect', '--builder', params['builder'],
+                                                      params['tags'][0], '--raw'], timeout=60)
+                if rc == 0:
+                    try:
+                        return res.platform_digests(json.loads(out))
+                    except ValueError:
+                        pass
+            if output['type'] == 'oci' and output.get('dest'):
+                found = outs.oci_platform_digests(output['dest'])
+                if found:
+                    return found
+        return {}

@@ -1,0 +1,257 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) buildkit.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Docker operations on one builder node: image, container, volume, exec, readiness.
+
+Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import io
+import json
+import os
+import tarfile
+import time
+
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import CONFIG_FILE, CONFIG_PATH, STATE_DIR
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import APIError, NotFound
+
+try:
+    from docker.types import Mount
+except ImportError:
+    Mount = None
+
+BUILTIN_NETWORKS = ('host', 'bridge', 'none', 'default')
+
+
+class BuilderError(Exception):
+    """A Docker-side failure; the message names what failed."""
+
+
+def daemon_facts(client):
+    info = client.info()
+    return {'cgroup_driver': info.get('CgroupDriver'),
+            'userns': any('name=userns' in opt for opt in info.get('SecurityOptions') or []),
+            'server_version': info.get('ServerVersion')}
+
+
+def inspect_container(client, name):
+    try:
+        return client.inspect_container(name)
+    except NotFound:
+        return None
+
+
+def container_status(inspect):
+    """buildx's status words for a docker-container node: inactive, running or stopped."""
+    if not inspect:
+        return 'inactive'
+    return 'running' if (inspect.get('State') or {}).get('Running') else 'stopped'
+
+
+def inspect_image(client, ref):
+    try:
+        return client.inspect_image(ref)
+    except NotFound:
+        return None
+
+
+def volume_exists(client, name):
+    try:
+        client.inspect_volume(name)
+        return True
+    except NotFound:
+        return False
+
+
+def check_network(client, network):
+    """(id, created) of a user network the builder joins ((None, None) for built-in modes); fails when missing."""
+    if not network or network in BUILTIN_NETWORKS or network.startswith('container:'):
+        return None, None
+    try:
+        found = client.inspect_network(network)
+    except NotFound:
+        raise BuilderError("driver_opts.network: network '%s' does not exist on the daemon; create it first "
+                           "(for example with the buildkit.fleet.network role)" % network)
+    return found['Id'], found.get('Created')
+
+
+def _pull(client, ref):
+    for event in client.pull(ref, stream=True, decode=True):
+        if isinstance(event, dict) and event.get('error'):
+            raise APIError(event['error'])
+
+
+def _first_line(exc):
+    return (str(exc).strip().splitlines() or [''])[0][:200]
+
+
+def archive_image_id(archive, ref):
+    """The image id that `docker save` recorded for `ref` in a tarball (from manifest.json)."""
+    try:
+        with tarfile.open(archive) as tar:
+            manifest = json.load(tar.extractfile('manifest.json'))
+    except (IOError, OSError, KeyError, ValueError, tarfile.TarError) as exc:
+        raise BuilderError("image_archive: '%s' is not a docker save tarball: %s" % (archive, exc))
+    names = set([ref, 'docker.io/' + ref, 'docker.io/library/' + ref])
+    tags = []
+    for entry in manifest:
+        tags.extend(entry.get('RepoTags') or [])
+        if names.intersection(entry.get('RepoTags') or []):
+            return 'sha256:' + os.path.basename(entry['Config']).replace('.json', '').replace('sha256:', '')
+    raise BuilderError("image_archive: '%s' does not hold image '%s' (it holds: %s)"
+                       % (archive, ref, ', '.join(tags) or 'no tagged image'))
+
+
+def load_archive(client, archive, ref):
+    """docker load the tarball, then check the reference now names the id the archive recorded."""
+    expected = archive_image_id(archive, ref)
+    with open(archive, 'rb') as handle:
+        for _event in client.load_image(handle):
+            pass
+    image = inspect_image(client, ref)
+    if image is None or image['Id'] != expected:
+        raise BuilderError("image_archive: after loading '%s', image '%s' is %s, not the archive's %s"
+                           % (archive, ref, (image or {}).get('Id', 'missing'), expected))
+    return image
+
+
+def ensure_image(client, ref, pull, mirrors=None, archive=None):
+    """Get the image like buildx (pull, fall back to local), then from mirrors, then from an archive.
+
+    Returns (image inspect, note)."""
+    notes = []
+    if pull:
+        try:
+            _pull(client, ref)
+            return inspect_image(client, ref), 'pulled %s' % ref
+        except Exception as exc:  # any pull failure falls back, as buildx does
+            notes.append('pull of %s failed (%s)' % (ref, _first_line(exc)))
+    image = inspect_image(client, ref)
+    if image is not None:
+        return image, '; '.join(notes + ['using local image %s' % ref]) if notes else None
+    repo, sep, tag = ref.rpartition(':')
+    if not sep or '/' in tag:
+        repo, tag = ref, 'latest'
+    for mirror in mirrors or []:
+        mirrored = '%s/%s' % (mirror.rstrip('/'), ref)
+        try:
+            _pull(client, mirrored)
+            client.tag(mirrored, repo, tag)
+            return inspect_image(client, ref), 'pulled %s from mirror %s' % (ref, mirror)
+        except Exception as exc:
+            notes.append('pull of %s failed (%s)' % (mirrored, _first_line(exc)))
+    if archive:
+        return load_archive(client, archive, ref), 'loaded %s from %s' % (ref, archive)
+    raise BuilderError("driver_opts.image: image '%s' could not be pulled and does not exist locally (%s)"
+                       % (ref, '; '.join(notes) or 'pull disabled'))
+
+
+def _config_tar(config_text):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode='w') as tar:
+        if config_text is not None:
+            folder = tarfile.TarInfo('buildkit')
+            folder.type, folder.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(folder)
+            data = config_text.encode('utf-8')
+            entry = tarfile.TarInfo('buildkit/' + CONFIG_FILE)
+            entry.size, entry.mode = len(data), 0o644
+            tar.addfile(entry, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def create_container(client, cspec, config_text):
+    """Create the container exactly as buildx does and copy the config in; return its id."""
+    host_args = dict(
+        privileged=True, init=True, restart_policy=cspec['restart_policy'],
+        mounts=[Mount(STATE_DIR, cspec['volume'], type='volume')],
+    )
+    optional = (('network_mode', 'network_mode'), ('mem_limit', 'memory'), ('memswap_limit', 'memory_swap'),
+                ('cpu_quota', 'cpu_quota'), ('cpu_period', 'cpu_period'), ('cpu_shares', 'cpu_shares'),
+                ('cpuset_cpus', 'cpuset_cpus'), ('cpuset_mems', 'cpuset_mems'),
+                ('cgroup_parent', 'cgroup_parent'), ('userns_mode', 'userns_mode'))
+    for arg, field in optional:
+        if cspec.get(field):
+            host_args[arg] = cspec[field]
+    if cspec.get('memory') and cspec.get('memory_swap') == 2 * cspec['memory']:
+        host_args.pop('memswap_limit', None)  # the daemon default; buildx does not send it
+    env = ['%s=%s' % item for item in sorted(cspec['env'].items())] or None
+    try:
+        created = client.create_container(cspec['image'], command=cspec['cmd'], environment=env, name=cspec['name'],
+                                          host_config=client.create_host_config(**host_args))
+        client.put_archive(cspec['name'], '/etc', _config_tar(config_text))
+    except APIError as exc:
+        raise BuilderError('creating container %s failed: %s' % (cspec['name'], exc.explanation or exc))
+    return created['Id']
+
+
+def exec_run(client, container, cmd):
+    exec_id = client.exec_create(container, cmd, stdout=True, stderr=True)['Id']
+    out, err = client.exec_start(exec_id, demux=True)
+    code = client.exec_inspect(exec_id).get('ExitCode')
+    return code, (out or b'').decode('utf-8', 'replace'), (err or b'').decode('utf-8', 'replace')
+
+
+_ERROR_WORDS = ('error', 'incorrect usage', 'fatal', 'panic', 'not defined', 'failed')
+
+
+def log_tail(client, container, lines=15):
+    """The container log's error lines (even above a usage text) and its last lines."""
+    try:
+        text = client.logs(container, tail=300).decode('utf-8', 'replace')
+    except APIError as exc:
+        return '(no logs: %s)' % exc
+    all_lines = [line for line in text.splitlines() if line.strip()]
+    tail = all_lines[-lines:]
+    errors = [line for line in all_lines[:-lines] if any(w in line.lower() for w in _ERROR_WORDS)]
+    return '\n'.join(errors[-5:] + (['...'] if errors else []) + tail)
+
+
+def wait_ready(client, container, timeout):
+    """Poll `buildctl debug workers` like buildx's boot; return the workers list."""
+    deadline = time.monotonic() + timeout
+    attempt, detail = 1, ''
+    while True:
+        try:
+            code, out, err = exec_run(client, container, ['buildctl', '--timeout', '5', 'debug', 'workers',
+                                                          '--format', '{{json .}}'])
+            if code == 0:
+                return json.loads(out or '[]') or []
+            detail = 'exit code %s: %s' % (code, (err or out).strip()[-500:])
+        except APIError as exc:
+            detail = str(exc.explanation or exc)
+        if time.monotonic() >= deadline:
+            raise BuilderError('buildkitd in %s did not answer within %ss (%s); container log tail:\n%s'
+                               % (container, timeout, detail, log_tail(client, container)))
+        time.sleep(min(attempt * 0.12, 1.0, max(0.0, deadline - time.monotonic())))
+        attempt += 1
+
+
+def read_config(client, container):
+    """Text of /etc/buildkit/buildkitd.toml in the container, or None."""
+    try:
+        stream, _stat = client.get_archive(container, CONFIG_PATH)
+    except NotFound:
+        return None
+    with tarfile.open(fileobj=io.BytesIO(b''.join(stream))) as tar:
+        member = tar.extractfile(tar.getmembers()[0])
+        return member.read().decode('utf-8') if member else None
+
+
+def remove_container(client, name):
+    try:
+        client.remove_container(name, force=True)
+    except NotFound:
+        pass
+
+
+def remove_volume(client, name):
+    try:
+        client.remove_volume(name)
+        return True
+    except NotFound:
+        return False

@@ -1,0 +1,217 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) buildkit.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Plan and apply one builder: compare desired with real state per node, then act (or only predict in check mode).
+
+Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import time
+
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder import docker_ops as bd
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.compare import (
+    container_differences, container_view, readable_node, store_differences)
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import (
+    DRIVER, container_name, container_spec, format_platform, volume_name)
+
+
+def _overall(statuses):
+    if not statuses or all(s == 'inactive' for s in statuses):
+        return 'inactive'
+    return statuses[0] if len(set(statuses)) == 1 else 'partial'
+
+
+class Reconciler(object):
+    """Brings one builder to the wanted state; collects actions, differences and the builder record.
+
+    `clients` maps node names to connected Docker API clients (one per node endpoint)."""
+
+    def __init__(self, clients, store, params, config_text, check_mode):
+        self.clients, self.store, self.params = clients, store, params
+        self.config_text, self.check_mode = config_text, check_mode
+        self.actions, self.differences, self.notes = [], [], []
+        self.timings = {}
+        self._created = []  # (client, container, volume or None) made by this run, for rollback
+        self._multi = False
+
+    def _act(self, action, func, *args):
+        self.actions.append(action)
+        if not self.check_mode:
+            started = time.monotonic()
+            func(*args)
+            key = action.split(' ')[0]
+            self.timings[key] = round(self.timings.get(key, 0) + time.monotonic() - started, 3)
+
+    def _locked(self, func, *args):
+        with self.store.locked():
+            func(*args)
+
+    # -- absent ----------------------------------------------------------------------------------
+    def remove_node(self, node_name):
+        """Remove one node's container and (unless keep_state) its volume; True if a container was there."""
+        client = self.clients[node_name]
+        container, volume = container_name(node_name), volume_name(node_name)
+        found = bd.inspect_container(client, container) is not None
+        if found:
+            self._act('remove container %s' % container, bd.remove_container, client, container)
+        if not self.params['keep_state'] and bd.volume_exists(client, volume):
+            self._act('remove volume %s' % volume, bd.remove_volume, client, volume)
+        return found
+
+    def remove(self, stored, node_names):
+        """Remove every node, the store entry and leftovers (a volume or store entry without container)."""
+        name = self.params['name']
+        containers = [container_name(n) for n in node_names if self.remove_node(n)]
+        if self.store.has_traces(name):
+            self._act('remove store entry %s' % name, self._locked, self.store.remove, name)
+        before = {'status': 'present' if (stored or containers) else 'absent',
+                  'nodes': [readable_node(n) for n in (stored or {}).get('nodes', [])], 'containers': containers}
+        return before, {'status': 'absent', 'nodes': [], 'containers': []}
+
+    # -- present / stopped -----------------------------------------------------------------------
+    def ensure(self, spec, stored, facts):
+        """Converge every node of `spec`, drop nodes no longer listed, then write the store entry."""
+        self._multi = len(spec['nodes']) > 1
+        stored_nodes = dict((n['name'], n) for n in (stored or {}).get('nodes', []))
+        wanted = [n['name'] for n in spec['nodes']]
+        before, after, records = [], [], []
+        try:
+            for node in spec['nodes']:
+                node_before, node_after, record = self._ensure_node(node, stored_nodes.get(node['name']),
+                                                                    facts[node['name']])
+                before.append(node_before)
+                after.append(node_after)
+                records.append(record)
+            for stale in [n for n in stored_nodes if n not in wanted]:
+                self.differences.append({'item': 'nodes', 'before': stale, 'after': None})
+                before.append({'name': stale, 'status': bd.container_status(bd.inspect_container(
+                    self.clients[stale], container_name(stale)))})
+                self.remove_node(stale)
+        except Exception:
+            self._rollback()
+            raise
+        store_diffs = self._store_differences(spec, stored, stored_nodes)
+        self.differences.extend(store_diffs)
+        if store_diffs:
+            self._act('write store entry %s' % spec['name'], self._locked, self.store.write, spec)
+        if self.params['use']:
+            endpoint = spec['nodes'][0]['endpoint']
+            current = self.store.current() or {}
+            if current.get('Name') != spec['name'] or current.get('Key') != endpoint:
+                self._act('use %s' % spec['name'], self._locked, self.store.set_current, endpoint, spec['name'])
+        record = {'name': spec['name'], 'driver': DRIVER, 'nodes': records}
+        return ({'status': _overall([b['status'] for b in before]), 'nodes': before},
+                {'status': _overall([a['status'] for a in after]), 'nodes': after}, record)
+
+    def _store_differences(self, spec, stored, stored_nodes):
+        if not stored:
+            return [{'item': 'store', 'before': None, 'after': 'instances entry'}]
+        diffs = []
+        if [n['name'] for n in stored['nodes']] != [n['name'] for n in spec['nodes']]:
+            diffs.append({'item': 'store.nodes', 'before': [n['name'] for n in stored['nodes']],
+                          'after': [n['name'] for n in spec['nodes']]})
+        for node in spec['nodes']:
+            if node['name'] in stored_nodes:
+                suffix = '[%s]' % node['name'] if self._multi else ''
+                diffs.extend(dict(d, item=d['item'] + suffix) for d in store_differences(stored_nodes[node['name']], node))
+        return diffs
+
+    def _ensure_node(self, node, stored_node, facts):
+        params, client = self.params, self.clients[node['name']]
+        cspec = container_spec(node, facts)
+        label = '[%s]' % node['name'] if self._multi else ''
+        network_id, network_created = bd.check_network(client, cspec['network_mode'])
+        inspect = bd.inspect_container(client, cspec['name'])
+        image = bd.inspect_image(client, cspec['image'])
+        before_container, drift = None, []
+        if inspect:
+            image_env = dict(e.partition('=')[::2] for e in ((image or {}).get('Config') or {}).get('Env') or [])
+            config_now = bd.read_config(client, cspec['name']) if cspec['config'] is not None else None
+            before_container = container_view(inspect, image_env, config_now, network_created)
+            drift = [dict(d, item=d['item'] + label) for d in
+                     container_differences(before_container, cspec, (image or {}).get('Id'), network_id)]
+            self.differences.extend(drift)
+        if drift and params['recreate'] == 'never':
+            self.notes.append('node %s differs from the wanted spec; recreate=never keeps it' % node['name'])
+        rebuild = inspect is None or params['recreate'] == 'always' or bool(drift and params['recreate'] == 'changed')
+        actions_before = len(self.actions)
+        want_running = params['state'] == 'present'
+        running = bd.container_status(inspect) == 'running' and not rebuild
+        if rebuild:
+            self._create(client, cspec, inspect, image)
+        if want_running and not running:
+            self._act('start container %s' % cspec['name'], client.start, cspec['name'])
+        elif running and not want_running:
+            self._act('stop container %s' % cspec['name'], client.stop, cspec['name'])
+        workers = []
+        if want_running and not self.check_mode:
+            started = time.monotonic()
+            workers = bd.wait_ready(client, cspec['name'], params['bootstrap_timeout'])
+            self.timings['ready'] = round(max(self.timings.get('ready', 0), time.monotonic() - started), 3)
+        before = dict(readable_node(stored_node) if stored_node else {'name': node['name']},
+                      status=bd.container_status(inspect), container=before_container)
+        after = dict(readable_node(node), status='running' if want_running else 'stopped',
+                     container=dict(cspec, image_id=(image or {}).get('Id'), network_id=network_id))
+        unchanged = len(self.actions) == actions_before
+        return before, after, self._record(client, node, cspec, workers, inspect if unchanged else None)
+
+    def _create(self, client, cspec, inspect, image):
+        verb = 'recreate' if inspect else 'create'
+        if self.check_mode:
+            if image is None:
+                self.actions.append('get image %s' % cspec['image'])
+            self.actions.append('%s container %s' % (verb, cspec['name']))
+            return
+        started = time.monotonic()
+        _image, note = bd.ensure_image(client, cspec['image'], self.params['pull'] or image is None,
+                                       self.params.get('image_mirrors'), self.params.get('image_archive'))
+        self.timings['image'] = round(time.monotonic() - started, 3)
+        if note:
+            self.notes.append(note)
+        new_volume = not bd.volume_exists(client, cspec['volume'])
+        if inspect:
+            self._act('remove container %s (volume %s kept)' % (cspec['name'], cspec['volume']),
+                      bd.remove_container, client, cspec['name'])
+        else:
+            self._created.append((client, cspec['name'], cspec['volume'] if new_volume else None))
+        self._act('%s container %s' % (verb, cspec['name']), bd.create_container, client, cspec, self.config_text)
+
+    def _rollback(self):
+        """A failed run leaves no container or volume it created behind."""
+        if self.check_mode:
+            return
+        for client, container, volume in self._created:
+            bd.remove_container(client, container)
+            if volume:
+                bd.remove_volume(client, volume)
+
+    def _record(self, client, node, cspec, workers, inspect=None):
+        if inspect is None and not self.check_mode:  # the container changed: look at it again
+            inspect = bd.inspect_container(client, cspec['name'])
+        fixed = [format_platform(p) for p in node['platforms']]
+        detected, version = [], None
+        for worker in workers:
+            for plat in worker.get('platforms') or worker.get('Platforms') or []:
+                text = format_platform(plat)
+                if text not in detected:
+                    detected.append(text)
+            bk_version = worker.get('BuildkitVersion') or worker.get('buildkitVersion') or {}
+            version = version or bk_version.get('Version') or bk_version.get('version')
+        status = bd.container_status(inspect) if not self.check_mode else (
+            'running' if self.params['state'] == 'present' else 'stopped')
+        return {
+            'name': node['name'],
+            'endpoint': node['endpoint'],
+            'status': status,
+            'buildkit_version': version,
+            'platforms': fixed + [p for p in detected if p not in fixed],
+            'fixed_platforms': fixed,
+            'driver_opts': dict(sorted(node['driver_opts'].items())),
+            'flags': list(node['flags']),
+            'container_id': (inspect or {}).get('Id'),
+            'volume': cspec['volume'],
+        }

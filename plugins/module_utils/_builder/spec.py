@@ -1,0 +1,214 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) buildkit.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Desired builder spec from module options, the way buildx computes it (pure).
+
+Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import platform as _platform
+import re
+
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder import driver_opts as dopts
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.driver_opts import SpecError
+
+try:
+    import tomllib as _toml
+except ImportError:  # Python < 3.11
+    try:
+        import tomli as _toml
+    except ImportError:
+        _toml = None
+
+DRIVER = 'docker-container'
+CONTAINER_PREFIX = 'buildx_buildkit_'
+VOLUME_SUFFIX = '_state'
+STATE_DIR = '/var/lib/buildkit'
+CONFIG_PATH = '/etc/buildkit/buildkitd.toml'
+CONFIG_FILE = 'buildkitd.toml'
+NETWORK_HOST_ENTITLEMENT = '--allow-insecure-entitlement=network.host'
+_NAME_RE = re.compile(r'^[a-zA-Z][a-zA-Z0-9._-]*$')
+
+_ARCH_ALIASES = {
+    'x86_64': ('amd64', ''), 'x86-64': ('amd64', ''), 'aarch64': ('arm64', ''), 'armhf': ('arm', 'v7'),
+    'armel': ('arm', 'v6'), 'i386': ('386', ''), 'i686': ('386', ''), 'ppc64el': ('ppc64le', ''),
+}
+
+
+def validate_name(name, option='name'):
+    if not name or not _NAME_RE.match(name):
+        raise SpecError("%s: invalid name '%s': it needs to start with a letter and may only contain letters, "
+                        "digits and ._-" % (option, name))
+    if name.lower() == 'default':
+        raise SpecError("%s: '%s' is reserved for the docker context builder; choose another name" % (option, name))
+    return name
+
+
+def container_name(node_name):
+    return CONTAINER_PREFIX + node_name
+
+
+def volume_name(node_name):
+    return CONTAINER_PREFIX + node_name + VOLUME_SUFFIX
+
+
+def normalize_platform(text):
+    """{'architecture', 'os'[, 'variant']} the way containerd's platforms.Normalize does."""
+    value = str(text).strip().lower()
+    if value == 'local':
+        value = 'linux/' + _platform.machine()
+    parts = value.split('/')
+    if len(parts) == 1:
+        parts = ['linux'] + parts
+    if len(parts) > 3 or not all(parts):
+        raise SpecError("platforms: invalid platform '%s': use os/arch[/variant] like linux/arm64" % text)
+    os_name, arch, variant = parts[0], parts[1], parts[2] if len(parts) == 3 else ''
+    arch, default_variant = _ARCH_ALIASES.get(arch, (arch, ''))
+    variant = variant or default_variant
+    if arch == 'arm64' and variant == 'v8' or arch == 'amd64' and variant == 'v1':
+        variant = ''
+    if arch == 'arm' and not variant:
+        variant = 'v7'
+    result = {'architecture': arch, 'os': os_name}
+    if variant:
+        result['variant'] = variant
+    return result
+
+
+def format_platform(plat):
+    parts = [plat.get('os', ''), plat.get('architecture', '')]
+    if plat.get('variant'):
+        parts.append(plat['variant'])
+    return '/'.join(parts)
+
+
+def load_toml(text, option):
+    if _toml is None:
+        raise SpecError('%s: validating TOML needs Python 3.11+ or the tomli library on the target' % option)
+    try:
+        data = _toml.loads(text)
+    except Exception as exc:  # tomllib.TOMLDecodeError
+        raise SpecError('%s: invalid TOML: %s' % (option, exc))
+    entitlements = data.get('insecure-entitlements', [])
+    if not isinstance(entitlements, list) or not all(isinstance(e, str) for e in entitlements):
+        raise SpecError('%s: insecure-entitlements must be a list of strings' % option)
+    for host, registry in (data.get('registry') or {}).items():
+        if isinstance(registry, dict) and (registry.get('ca') or registry.get('keypair')):
+            raise SpecError("%s: registry '%s' names ca or keypair files; certificate files are not copied "
+                            "into the builder yet, put them in the image or drop them" % (option, host))
+    return data
+
+
+def buildkitd_flags(flags, network, config):
+    """Stored Flags, as buildx parseBuildkitdFlags computes them at create time."""
+    result = list(flags or [])
+    entitlements = []
+    args = iter(result)
+    for arg in args:
+        if arg.startswith('--allow-insecure-entitlement='):
+            entitlements.append(arg.split('=', 1)[1])
+        elif arg == '--allow-insecure-entitlement':
+            entitlements.append(next(args, ''))
+        elif arg.startswith('-'):
+            break  # pflag stops at the first unknown flag
+    in_config = 'network.host' in ((config or {}).get('insecure-entitlements') or [])
+    if network == 'host' and 'network.host' not in entitlements:
+        result.append(NETWORK_HOST_ENTITLEMENT)
+    elif not entitlements and not in_config:
+        result.append(NETWORK_HOST_ENTITLEMENT)
+    return result
+
+
+def node_spec(name, endpoint, buildx_opts, typed, flags, platforms, config_text, config):
+    """One node as the store holds it (name, endpoint, platforms, driver_opts, flags, config) plus parsed views."""
+    return {
+        'name': name,
+        'endpoint': endpoint,
+        'platforms': [normalize_platform(p) for p in platforms or []],
+        'driver_opts': dict(buildx_opts or {}),
+        'flags': flags,
+        'config': config_text,
+        'typed': typed,
+        'config_data': config,
+    }
+
+
+def _node_entries(params, stored_names):
+    """The wanted nodes' own settings: O(nodes), or one node (named as in the store, else <name>0)."""
+    if params.get('nodes'):
+        return [dict(entry, name=entry.get('name') or '%s%d' % (params['name'], index))
+                for index, entry in enumerate(params['nodes'])]
+    return [{'name': stored_names[0] if stored_names else params['name'] + '0', 'platforms': params.get('platforms')}]
+
+
+def _check_unique(nodes):
+    seen_names, seen_endpoints, seen_platforms = set(), {}, {}
+    for node in nodes:
+        if node['name'] in seen_names:
+            raise SpecError("nodes: node name '%s' is given twice" % node['name'])
+        seen_names.add(node['name'])
+        if node['endpoint'] in seen_endpoints:
+            raise SpecError("nodes: nodes '%s' and '%s' have the same endpoint '%s'; buildx allows one node per endpoint"
+                            % (seen_endpoints[node['endpoint']], node['name'], node['endpoint']))
+        seen_endpoints[node['endpoint']] = node['name']
+        for plat in node['platforms']:
+            text = format_platform(plat)
+            if text in seen_platforms:
+                raise SpecError("nodes: platform '%s' is declared by nodes '%s' and '%s'; give each platform to one node"
+                                % (text, seen_platforms[text], node['name']))
+            seen_platforms[text] = node['name']
+
+
+def desired_spec(params, endpoint, stored_names=None, config_text=None):
+    """Builder spec from the module options; node options override the builder's driver_opts and flags."""
+    name = validate_name(params['name'])
+    base_opts = dopts.to_buildx(params.get('driver_opts'))
+    config = load_toml(config_text, 'buildkitd_config') if config_text is not None else None
+    nodes = []
+    for entry in _node_entries(params, stored_names):
+        label = 'nodes[%s]' % entry['name']
+        node_name = validate_name(entry['name'], label + '.name').lower()
+        opts = dict(base_opts)
+        opts.update(dopts.to_buildx(entry.get('driver_opts')))
+        typed = dopts.parse(opts)
+        flags_given = entry.get('buildkitd_flags')
+        flags = buildkitd_flags(params.get('buildkitd_flags') if flags_given is None else flags_given,
+                                typed['network'], config)
+        nodes.append(node_spec(node_name, entry.get('endpoint') or endpoint, opts, typed, flags,
+                               entry.get('platforms'), config_text, config))
+    _check_unique(nodes)
+    return {'name': name, 'driver': DRIVER, 'nodes': nodes}
+
+
+def container_spec(node, facts):
+    """What the node's container must look like on a daemon with these facts."""
+    typed = node['typed']
+    cmd = (['--config', CONFIG_PATH] if node['config'] is not None else []) + list(node['flags'] or [])
+    swap = typed['memory_swap']
+    if swap is None and typed['memory']:
+        swap = 2 * typed['memory']  # dockerd's default when only memory is set
+    return {
+        'name': container_name(node['name']),
+        'volume': volume_name(node['name']),
+        'image': typed['image'],
+        'env': dict(typed['env']),
+        'cmd': cmd,
+        'privileged': True,
+        'init': True,
+        'restart_policy': typed['restart_policy'],
+        'network_mode': typed['network'],
+        'memory': typed['memory'] or 0,
+        'memory_swap': swap or 0,
+        'cpu_quota': typed['cpu_quota'] or 0,
+        'cpu_period': typed['cpu_period'] or 0,
+        'cpu_shares': typed['cpu_shares'] or 0,
+        'cpuset_cpus': typed['cpuset_cpus'] or '',
+        'cpuset_mems': typed['cpuset_mems'] or '',
+        'cgroup_parent': typed['cgroup_parent'] if facts.get('cgroup_driver') == 'cgroupfs' else '',
+        'userns_mode': 'host' if facts.get('userns') else '',
+        'config': node['config_data'],
+    }

@@ -1,0 +1,69 @@
+import os
+import time
+
+from ansible_collections.buildkit.fleet.plugins.module_utils._build import fingerprint as fpr
+from ansible_collections.buildkit.fleet.plugins.module_utils._build.digest_cache import DigestCache
+
+
+class CountingHasher(object):
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, path):
+        self.calls.append(path)
+        return fpr.hash_file(path)
+
+
+def old_file(path, text):
+    path.write_text(text)
+    past = time.time() - 60
+    os.utime(str(path), (past, past))
+
+
+def later():
+    return time.time_ns() + 10 ** 10
+
+
+def test_unchanged_files_are_not_read_again_and_changed_ones_are(tmp_path):
+    ctx, cache_dir = tmp_path / 'ctx', str(tmp_path / 'cache')
+    ctx.mkdir()
+    (ctx / 'a').write_text('one')
+    cache = DigestCache(str(ctx), CountingHasher(), directory=cache_dir, clock=later)
+    digest = cache.digest(str(ctx / 'a'))
+    cache.save()
+    second = CountingHasher()
+    again = DigestCache(str(ctx), second, directory=cache_dir, clock=later)
+    assert again.digest(str(ctx / 'a')) == digest and second.calls == []
+    (ctx / 'a').write_text('two')
+    assert again.digest(str(ctx / 'a')) != digest and second.calls == [str(ctx / 'a')]
+
+
+def test_changed_or_racy_files_are_hashed(tmp_path):
+    ctx, cache_dir = tmp_path / 'ctx', tmp_path / 'cache'
+    ctx.mkdir()
+    (ctx / 'a').write_text('fresh')  # changed just now: racy, never cached
+    hasher = CountingHasher()
+    cache = DigestCache(str(ctx), hasher, directory=str(cache_dir))
+    cache.digest(str(ctx / 'a'))
+    assert cache.seen == {}
+    cache.save()
+    assert not os.path.exists(cache.path)
+
+
+def test_cache_never_changes_the_fingerprint(tmp_path):
+    ctx = tmp_path / 'ctx'
+    ctx.mkdir()
+    for index in range(5):
+        old_file(ctx / ('f%d' % index), 'content %d' % index)
+    plain = fpr.tree_digest(str(ctx), [])
+    cache = DigestCache(str(ctx), fpr.hash_file, directory=str(tmp_path / 'cache'))
+    assert fpr.tree_digest(str(ctx), [], hasher=cache.digest) == plain
+
+
+def test_read_only_cache_writes_nothing(tmp_path):
+    ctx = tmp_path / 'ctx'
+    ctx.mkdir()
+    cache = DigestCache(str(ctx), fpr.hash_file, directory=str(tmp_path / 'cache'), writable=False)
+    cache.seen = {'x': [1, 2, 3, 4, 'd']}
+    cache.save()
+    assert not (tmp_path / 'cache').exists()
