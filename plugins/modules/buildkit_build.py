@@ -68,7 +68,8 @@ options:
     description: The Dockerfile itself. Mutually exclusive with O(dockerfile).
     type: str
   build_args:
-    description: Build arguments (C(--build-arg)).
+    description:
+      - Build arguments (C(--build-arg)). Values must be strings, numbers or booleans; a dict or list fails naming the key.
     type: dict
   target:
     description: The stage to build (C(--target)).
@@ -80,11 +81,15 @@ options:
     type: list
     elements: str
   tags:
-    description: Image names (C(--tag)), used by the V(load) and V(push) outputs.
+    description:
+      - Image names (C(--tag)), used by the V(load) and V(push) outputs.
+      - A V(push) output needs at least one tag; without one the task fails before anything is built.
     type: list
     elements: str
   labels:
-    description: Image labels. The module adds C(buildkit.fleet.fingerprint).
+    description:
+      - Image labels. The module adds C(buildkit.fleet.fingerprint).
+      - Values must be strings, numbers or booleans, as for O(build_args) and O(annotations).
     type: dict
   annotations:
     description:
@@ -93,7 +98,10 @@ options:
   outputs:
     description:
       - Where the result goes; several outputs in one build are allowed.
-      - Without outputs the result stays in the build cache and the build always runs.
+      - Without outputs the result stays in the build cache and the build always runs; so does a V(load) output
+        without O(tags), which cannot be checked. A V(push) output without O(tags) fails up front.
+      - Identical builds (same fingerprint) on the same builder run one at a time; the runs that waited find
+        the outputs up to date and report no change.
     type: list
     elements: dict
     suboptions:
@@ -157,6 +165,9 @@ options:
     description:
       - Build secrets, available to C(RUN --mount=type=secret,id=<id>). Only the ids count in the fingerprint.
       - A O(secrets[].value) travels to buildx in its environment, never on the command line, and never shows in results.
+      - Every source is checked before the build (an O(secrets[].src) file exists and is readable, an
+        O(secrets[].env) variable is set on the target); the value of every secret, whatever its source,
+        is redacted from results, C(log_tail) and verbose output.
     type: list
     elements: dict
     suboptions:
@@ -373,6 +384,9 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.buildkit.fleet.plugins.module_utils._build import input_checks as checks
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import fail_early
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.locking import LockTimeout, held
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import command as cmd
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import outputs as outs
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import results as res
@@ -436,6 +450,7 @@ def argument_spec():
 
 
 def main():
+    fail_early(argument_spec())
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
                            mutually_exclusive=[('dockerfile', 'dockerfile_inline')])
     started = time.monotonic()
@@ -443,12 +458,27 @@ def main():
     job = Build(module)
     if params['build_timeout'] <= 0:
         job.fail("build_timeout: must be a positive number of seconds, got '%s'" % params['build_timeout'])
+    problem = checks.first_problem(params, job.root)
+    if problem:
+        job.fail(problem)
     job.check_builder()
     fingerprint, details = job.compute_fingerprint()
     try:
         argv, env, stdin = cmd.build_argv(job.base, params, os.path.join(job.tmp, 'metadata.json'), fingerprint)
     except cmd.CommandError as exc:
         job.fail(str(exc))
+    # identical builds on one builder run one at a time: the first builds, the others find its outputs
+    key = 'build:%s:%s:%s' % (os.path.realpath(job.root), params['builder'].lower(), fingerprint)
+    try:
+        with held([key], params['build_timeout'], 'build %s on builder %s' % (fingerprint, params['builder'])):
+            finish(module, job, started, fingerprint, details, argv, env, stdin)
+    except LockTimeout as exc:
+        job.fail(str(exc))
+
+
+def finish(module, job, started, fingerprint, details, argv, env, stdin):
+    """Skip when every output holds the fingerprint, else build and record the outputs."""
+    params = module.params
     reasons, known = job.out_of_date(fingerprint)
     result = dict(fingerprint=fingerprint, fingerprint_details=details, tags=params['tags'] or [],
                   command=cmd.redact(argv, job.secrets))

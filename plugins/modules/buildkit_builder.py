@@ -222,8 +222,16 @@ options:
     type: bool
     default: false
   buildx_config:
-    description: The buildx store directory. Defaults to E(BUILDX_CONFIG), else C(~/.docker/buildx) of the remote user.
+    description:
+      - The buildx store directory. Defaults to E(BUILDX_CONFIG), else C(~/.docker/buildx) of the remote user.
+      - It must be a directory (or not exist yet); this is checked before anything changes.
     type: path
+  lock_timeout:
+    description:
+      - Seconds to wait while another run converges the same builder (same name in the same store, or the same
+        node on the same daemon). Runs of one builder are serialized; on timeout the task fails and changes nothing.
+    type: int
+    default: 600
 seealso:
   - name: docker-container driver
     description: The buildx driver this module reproduces.
@@ -368,6 +376,10 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.daemon_checks import check_cpus, explain
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import fail_early
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.locking import LockTimeout, held
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.store_repair import check_root, entry_path, set_aside
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.docker_ops import BuilderError, daemon_facts
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.reconcile import Reconciler
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import desired_spec, validate_name
@@ -406,6 +418,7 @@ def argument_spec():
         image_archive=dict(type='path'),
         use=dict(type='bool', default=False),
         buildx_config=dict(type='path'),
+        lock_timeout=dict(type='int', default=600),
     )
     spec.update(DOCKER_CONNECTION_ARGS)
     return spec
@@ -449,46 +462,95 @@ def node_endpoints(params, spec, stored, default_endpoint):
     return endpoints
 
 
+def plan(params, store, endpoint):
+    """(stored entry, corrupt-entry message, config text, wanted spec); validates every option, changes nothing."""
+    stored = corrupt = text = spec = None
+    try:
+        stored = store.read(params['name'])
+    except ValueError as exc:
+        corrupt = 'buildx store entry %s is not valid JSON (%s)' % (entry_path(store.root, params['name']), exc)
+    if params['state'] != 'absent':
+        text = config_text(params, store.root)
+        stored_names = [n['name'] for n in stored['nodes']] if stored else None
+        spec = desired_spec(params, endpoint, stored_names, text)
+    elif params.get('nodes'):
+        spec = desired_spec(dict(params, driver_opts={}), endpoint)
+    return stored, corrupt, text, spec
+
+
+def lock_keys(name, store, clients):
+    """One lock per builder name in the store, one per node container on its daemon."""
+    keys = ['store:%s:%s' % (os.path.realpath(store.root), name.lower())]
+    for node_name, client in clients.items():
+        keys.append('node:%s:%s' % (client.info().get('ID') or client.base_url, node_name))
+    return keys
+
+
+def set_corrupt_aside(module, reconciler, store, corrupt):
+    name = module.params['name']
+    if module.check_mode:
+        reconciler.actions.append('set aside corrupt store entry %s' % entry_path(store.root, name))
+        return
+    aside = set_aside(store.root, name)
+    reconciler.actions.append('set aside corrupt store entry %s' % entry_path(store.root, name))
+    reconciler.notes.append('%s; moved it to %s%s' % (corrupt, aside, '' if module.params['state'] == 'absent'
+                                                      else ' and wrote a new entry for the builder'))
+
+
+def converge(module, reconciler, store, endpoint, clients):
+    """Under the builder's locks: read the store again (another run may have changed it), then reconcile."""
+    params = module.params
+    stored, corrupt, text, spec = plan(params, store, endpoint)
+    reconciler.config_text = text
+    endpoints = node_endpoints(params, spec, stored, endpoint)
+    clients.update(connect_nodes(module, dict((k, v) for k, v in endpoints.items() if k not in clients)))
+    if corrupt:
+        set_corrupt_aside(module, reconciler, store, corrupt)
+    if params['state'] == 'absent':
+        before, after = reconciler.remove(stored, list(endpoints))
+        return before, after, None, spec
+    infos = dict((name, clients[name].info()) for name in endpoints)
+    too_many = check_cpus(spec, infos)
+    if too_many:
+        raise SpecError(too_many)
+    facts = dict((name, daemon_facts(clients[name])) for name in endpoints)
+    return reconciler.ensure(spec, stored, facts) + (spec,)
+
+
 def main():
+    fail_early(argument_spec())
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
                            mutually_exclusive=[('buildkitd_config', 'buildkitd_config_inline'), ('platforms', 'nodes')])
     started = time.monotonic()
     params = module.params
     store = BuildxStore(params['buildx_config'] or default_root())
     endpoint = docker_host(params)
-    spec = text = None
+    spec = None
     try:
         validate_name(params['name'])
-        if params['bootstrap_timeout'] <= 0:
-            raise SpecError("bootstrap_timeout: must be a positive number of seconds, got '%s'" % params['bootstrap_timeout'])
-        stored = store.read(params['name'])
+        for option in ('bootstrap_timeout', 'lock_timeout'):
+            if params[option] <= 0:
+                raise SpecError("%s: must be a positive number of seconds, got '%s'" % (option, params[option]))
+        bad_root = check_root(store.root)
+        if bad_root:
+            raise SpecError(bad_root)
         if params['image_archive'] and not os.path.isfile(params['image_archive']):
             raise SpecError("image_archive: '%s' is not a file on the target" % params['image_archive'])
-        if params['state'] != 'absent':
-            text = config_text(params, store.root)
-            stored_names = [n['name'] for n in stored['nodes']] if stored else None
-            spec = desired_spec(params, endpoint, stored_names, text)  # validates every option before any change
-        elif params.get('nodes'):
-            spec = desired_spec(dict(params, driver_opts={}), endpoint)
+        stored, _corrupt, _text, spec = plan(params, store, endpoint)  # validates every option before any change
     except SpecError as exc:
         module.fail_json(msg=str(exc))
-    except ValueError as exc:
-        module.fail_json(msg='buildx store entry %s is not valid JSON: %s'
-                         % (os.path.join(store.root, 'instances', params['name'].lower()), exc))
 
-    endpoints = node_endpoints(params, spec, stored, endpoint)
-    clients = connect_nodes(module, endpoints)
-    reconciler = Reconciler(clients, store, params, text, module.check_mode)
+    clients = connect_nodes(module, node_endpoints(params, spec, stored, endpoint))
+    reconciler = Reconciler(clients, store, params, None, module.check_mode)
     record = None
     try:
-        if params['state'] == 'absent':
-            before, after = reconciler.remove(stored, list(endpoints))
-        else:
-            facts = dict((name, daemon_facts(client)) for name, client in clients.items())
-            before, after, record = reconciler.ensure(spec, stored, facts)
+        with held(lock_keys(params['name'], store, clients), params['lock_timeout'], 'builder %s' % params['name']):
+            before, after, record, spec = converge(module, reconciler, store, endpoint, clients)
+    except LockTimeout as exc:
+        module.fail_json(msg=str(exc), actions=reconciler.actions, differences=reconciler.differences)
     except (SpecError, BuilderError, APIError) as exc:
-        module.fail_json(msg=to_text(getattr(exc, 'explanation', None) or exc), actions=reconciler.actions,
-                         differences=reconciler.differences)
+        module.fail_json(msg=explain(to_text(getattr(exc, 'explanation', None) or exc), spec),
+                         actions=reconciler.actions, differences=reconciler.differences)
 
     result = dict(changed=bool(reconciler.actions), actions=reconciler.actions, differences=reconciler.differences,
                   notes=reconciler.notes, timings=reconciler.timings, duration=round(time.monotonic() - started, 3))

@@ -262,6 +262,7 @@ builders:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import fail_early
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.facts import builder_facts
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore, default_root
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import DOCKER_CONNECTION_ARGS, check_sdk
@@ -281,6 +282,7 @@ def argument_spec():
 
 
 def main():
+    fail_early(argument_spec())
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
     check_sdk(module)

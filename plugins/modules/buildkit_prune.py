@@ -237,6 +237,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import fail_early
 from ansible_collections.buildkit.fleet.plugins.module_utils._cache import buildctl as cache
 from ansible_collections.buildkit.fleet.plugins.module_utils._cache import state_volumes
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.facts import Node, NodeError
@@ -339,6 +340,7 @@ def prune_orphans(module, store):
 
 
 def main():
+    fail_early(argument_spec())
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
     check_sdk(module)

@@ -19,6 +19,7 @@ import time
 
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.buildkit.fleet.plugins.module_utils._build.input_checks import secret_values
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import command as cmd
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import fingerprint as fpr
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import outputs as outs
@@ -38,7 +39,8 @@ class Build(object):
     def __init__(self, module):
         self.module = module
         self.params = module.params
-        self.secrets = cmd.secret_values(self.params)
+        self.secrets = secret_values(self.params)  # whatever their source: value, env or src
+        module.no_log_values.update(self.secrets)
         self.root = self.params['buildx_config'] or default_root()
         self.env = dict(os.environ, BUILDX_CONFIG=self.root)
         self.tmp = tempfile.mkdtemp(prefix='buildkit-fleet-build-')

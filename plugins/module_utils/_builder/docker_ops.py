@@ -89,6 +89,14 @@ def _first_line(exc):
     return (str(exc).strip().splitlines() or [''])[0][:200]
 
 
+first_line = _first_line
+
+
+def volume_data_gone(exc):
+    """The daemon cannot mount a volume whose data directory was deleted."""
+    return 'error evaluating symlinks from mount source' in str(getattr(exc, 'explanation', None) or exc)
+
+
 def archive_image_id(archive, ref):
     """The image id that `docker save` recorded for `ref` in a tarball (from manifest.json)."""
     try:
@@ -183,8 +191,15 @@ def create_container(client, cspec, config_text):
     try:
         created = client.create_container(cspec['image'], command=cspec['cmd'], environment=env, name=cspec['name'],
                                           host_config=client.create_host_config(**host_args))
-        client.put_archive(cspec['name'], '/etc', _config_tar(config_text))
     except APIError as exc:
+        if exc.status_code == 409:
+            raise BuilderError('creating container %s failed: another run or tool created it meanwhile (it was left '
+                               'alone; run again to adopt or repair it): %s' % (cspec['name'], exc.explanation or exc))
+        raise BuilderError('creating container %s failed: %s' % (cspec['name'], exc.explanation or exc))
+    try:
+        client.put_archive(created['Id'], '/etc', _config_tar(config_text))
+    except APIError as exc:
+        remove_container(client, created['Id'])
         raise BuilderError('creating container %s failed: %s' % (cspec['name'], exc.explanation or exc))
     return created['Id']
 
@@ -255,3 +270,13 @@ def remove_volume(client, name):
         return True
     except NotFound:
         return False
+
+
+def remove_volume_if_unused(client, name):
+    """Remove a volume unless a container (someone else's) uses it."""
+    try:
+        return remove_volume(client, name)
+    except APIError as exc:
+        if exc.status_code == 409:
+            return False
+        raise

@@ -35,16 +35,18 @@ class Reconciler(object):
         self.config_text, self.check_mode = config_text, check_mode
         self.actions, self.differences, self.notes = [], [], []
         self.timings = {}
-        self._created = []  # (client, container, volume or None) made by this run, for rollback
+        self._created = []  # (client, container id, volume or None) made by this run, for rollback
         self._multi = False
 
     def _act(self, action, func, *args):
         self.actions.append(action)
         if not self.check_mode:
             started = time.monotonic()
-            func(*args)
+            result = func(*args)
             key = action.split(' ')[0]
             self.timings[key] = round(self.timings.get(key, 0) + time.monotonic() - started, 3)
+            return result
+        return None
 
     def _locked(self, func, *args):
         with self.store.locked():
@@ -141,10 +143,12 @@ class Reconciler(object):
         actions_before = len(self.actions)
         want_running = params['state'] == 'present'
         running = bd.container_status(inspect) == 'running' and not rebuild
+        if running and ((inspect or {}).get('State') or {}).get('Paused'):
+            self._act('unpause container %s' % cspec['name'], client.unpause, cspec['name'])
         if rebuild:
             self._create(client, cspec, inspect, image)
         if want_running and not running:
-            self._act('start container %s' % cspec['name'], client.start, cspec['name'])
+            self._act('start container %s' % cspec['name'], self._start, client, cspec)
         elif running and not want_running:
             self._act('stop container %s' % cspec['name'], client.stop, cspec['name'])
         workers = []
@@ -175,19 +179,34 @@ class Reconciler(object):
         new_volume = not bd.volume_exists(client, cspec['volume'])
         if inspect:
             self._act('remove container %s (volume %s kept)' % (cspec['name'], cspec['volume']),
-                      bd.remove_container, client, cspec['name'])
-        else:
-            self._created.append((client, cspec['name'], cspec['volume'] if new_volume else None))
-        self._act('%s container %s' % (verb, cspec['name']), bd.create_container, client, cspec, self.config_text)
+                      bd.remove_container, client, inspect['Id'])
+        created = self._act('%s container %s' % (verb, cspec['name']), bd.create_container, client, cspec,
+                            self.config_text)
+        if not inspect:
+            self._created.append((client, created, cspec['volume'] if new_volume else None))
+
+    def _start(self, client, cspec):
+        """Start the container; when its state volume lost its data, re-create both (the cache is gone anyway)."""
+        try:
+            client.start(cspec['name'])
+        except bd.APIError as exc:
+            if not bd.volume_data_gone(exc):
+                raise
+            self.notes.append('the state volume %s had lost its data (%s): re-created the volume and the container; '
+                              'the build cache is gone' % (cspec['volume'], bd.first_line(exc)))
+            self._act('remove container %s' % cspec['name'], bd.remove_container, client, cspec['name'])
+            self._act('remove volume %s' % cspec['volume'], bd.remove_volume, client, cspec['volume'])
+            self._act('create container %s' % cspec['name'], bd.create_container, client, cspec, self.config_text)
+            client.start(cspec['name'])
 
     def _rollback(self):
         """A failed run leaves no container or volume it created behind."""
         if self.check_mode:
             return
-        for client, container, volume in self._created:
-            bd.remove_container(client, container)
+        for client, container_id, volume in self._created:
+            bd.remove_container(client, container_id)  # by id: never a container someone else made meanwhile
             if volume:
-                bd.remove_volume(client, volume)
+                bd.remove_volume_if_unused(client, volume)
 
     def _record(self, client, node, cspec, workers, inspect=None):
         if inspect is None and not self.check_mode:  # the container changed: look at it again

@@ -85,8 +85,11 @@ class BuildxStore(object):
     def _ensure_dirs(self):
         for sub in ('', 'instances', 'activity', 'refs'):
             path = self._path(sub)
-            if not os.path.isdir(path):
+            try:
                 os.makedirs(path, 0o700)
+            except OSError:  # another run made it meanwhile (or it is not a directory: checked below)
+                if not os.path.isdir(path):
+                    raise
 
     @contextlib.contextmanager
     def locked(self):
