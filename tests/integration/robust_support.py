@@ -1,0 +1,146 @@
+"""Real parallel `ansible-playbook` processes, whole-process-tree kills, and a registry that answers slowly."""
+import http.server
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import docker
+
+PLAYBOOK = '''- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: The task under test
+      buildkit.fleet.%(module)s: %(args)s
+      register: outcome
+      ignore_errors: true
+    - name: Keep the result
+      ansible.builtin.copy:
+        content: "{{ outcome | to_json }}"
+        dest: %(result)s
+        mode: "0600"
+'''
+
+
+class Playbook(object):
+    """One ansible-playbook process running one module task; its own session, so its whole tree can be killed."""
+
+    def __init__(self, workdir, index, module, args, buildx_config, verbose=False):
+        self.result_path = os.path.join(workdir, 'result%d.json' % index)
+        path = os.path.join(workdir, 'play%d.yml' % index)
+        with open(path, 'w') as handle:
+            handle.write(PLAYBOOK % dict(module=module, args=json.dumps(args), result=self.result_path))
+        env = dict(os.environ, BUILDX_CONFIG=buildx_config, ANSIBLE_NOCOLOR='1', ANSIBLE_LOCALHOST_WARNING='0',
+                   ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
+        cmd = ['ansible-playbook', '-i', 'localhost,', '-c', 'local', path,
+               '-e', 'ansible_python_interpreter=' + sys.executable] + (['-vvv'] if verbose else [])
+        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     start_new_session=True)
+        self.output = ''
+
+    def wait(self, timeout=240):
+        self.output, _err = self.proc.communicate(timeout=timeout)
+        if not os.path.exists(self.result_path):
+            raise AssertionError('no result (rc %s):\n%s' % (self.proc.returncode, self.output))
+        with open(self.result_path) as handle:
+            return json.load(handle)
+
+
+def run_parallel(tmp_path, module, arg_list, buildx_config, timeout=240):
+    """Start one ansible-playbook per args at once; return their results in order."""
+    workdir = str(tmp_path)
+    os.makedirs(workdir, exist_ok=True)
+    books = [Playbook(workdir, i, module, args, buildx_config) for i, args in enumerate(arg_list)]
+    return [book.wait(timeout) for book in books]
+
+
+def descendants(pid):
+    """Every process below pid, found through parent links (Ansible workers call setsid, so the
+    process group of ansible-playbook does not hold them)."""
+    children = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                with open('/proc/%s/stat' % entry) as handle:
+                    fields = handle.read().rsplit(')', 1)[1].split()
+                children.setdefault(int(fields[1]), []).append(int(entry))
+            except (IOError, OSError, IndexError):
+                continue
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def kill_tree(proc):
+    """Freeze the whole tree first (no new children escape), then kill every process of it."""
+    tree = [proc.pid] + descendants(proc.pid)
+    for pid in tree:
+        try:
+            os.kill(pid, signal.SIGSTOP)
+        except OSError:
+            pass
+    tree = sorted(set(tree + descendants(proc.pid)))
+    for pid in tree:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    proc.wait(timeout=30)
+    return tree
+
+
+def wait_for(check, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError('timed out after %ss waiting for %s' % (timeout, what))
+
+
+class SlowRegistry(object):
+    """An HTTP registry on 127.0.0.1 that answers every request after `delay` seconds with 404 (pulls fail slowly)."""
+
+    def __init__(self, delay):
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                outer.hits += 1
+                time.sleep(outer.delay)
+                self.send_response(404)
+                self.send_header('Content-Length', '0')
+                self.end_headers()
+            do_HEAD = do_GET
+
+            def log_message(self, *args):
+                pass
+        self.delay, self.hits = delay, 0
+        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def tag_image(client, source, ref):
+    repo, tag = ref.rsplit(':', 1)
+    client.images.get(source).tag(repo, tag)
+    return ref
+
+
+def untag(client, ref):
+    try:
+        client.images.remove(ref)
+    except docker.errors.APIError:
+        pass
