@@ -9,6 +9,8 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.store_repair import check_root
+
 _SCALARS = (str, int, float, bool)
 _MAX_SECRET_FILE = 1 << 20  # larger files are not read for redaction
 
@@ -49,14 +51,8 @@ def check_push_tags(params):
     return None
 
 
-def check_store_root(root):
-    if os.path.lexists(root) and not os.path.isdir(root):
-        return "buildx_config: '%s' exists and is not a directory" % root
-    return None
-
-
 def first_problem(params, root):
-    for problem in (check_store_root(root), check_scalars(params), check_push_tags(params), check_secrets(params)):
+    for problem in (check_root(root), check_scalars(params), check_push_tags(params), check_secrets(params)):
         if problem:
             return problem
     return None
