@@ -21,6 +21,9 @@ description:
     config, store entry) and re-creates the container while keeping the state volume, so the build cache survives.
   - A builder has one node named V(<name>0) (lower-cased), as buildx names it, or the nodes listed in O(nodes),
     each on its own Docker endpoint.
+  - Runs of the same builder are serialized (see O(lock_timeout)). A paused container is unpaused; a store file
+    that is not valid JSON is moved to C(instances.corrupt/) and rewritten; a state volume whose data is gone is
+    re-created with its container. RV(notes) says when such a repair happened.
 author:
   - buildkit.fleet contributors (@buildkit-fleet)
 extends_documentation_fragment:
@@ -549,8 +552,10 @@ def main():
     except LockTimeout as exc:
         module.fail_json(msg=str(exc), actions=reconciler.actions, differences=reconciler.differences)
     except (SpecError, BuilderError, APIError) as exc:
-        module.fail_json(msg=explain(to_text(getattr(exc, 'explanation', None) or exc), spec),
-                         actions=reconciler.actions, differences=reconciler.differences)
+        msg = to_text(getattr(exc, 'explanation', None) or exc)
+        if isinstance(exc, APIError) or msg.startswith('creating container'):  # the daemon rejected something
+            msg = explain(msg, spec)
+        module.fail_json(msg=msg, actions=reconciler.actions, differences=reconciler.differences)
 
     result = dict(changed=bool(reconciler.actions), actions=reconciler.actions, differences=reconciler.differences,
                   notes=reconciler.notes, timings=reconciler.timings, duration=round(time.monotonic() - started, 3))
