@@ -106,7 +106,7 @@ def wait_for(check, timeout, what):
 
 
 class SlowRegistry(object):
-    """An HTTP registry on 127.0.0.1 that answers every request after `delay` seconds with 404 (pulls fail slowly)."""
+    """An HTTP registry on 127.0.0.1 that holds every request until released (or `delay` seconds), then says 404."""
 
     def __init__(self, delay):
         outer = self
@@ -114,7 +114,7 @@ class SlowRegistry(object):
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 outer.hits += 1
-                time.sleep(outer.delay)
+                outer.released.wait(outer.delay)
                 self.send_response(404)
                 self.send_header('Content-Length', '0')
                 self.end_headers()
@@ -122,13 +122,14 @@ class SlowRegistry(object):
 
             def log_message(self, *args):
                 pass
-        self.delay, self.hits = delay, 0
+        self.delay, self.hits, self.released = delay, 0, threading.Event()
         self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     def close(self):
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 

@@ -49,21 +49,21 @@ def test_parallel_present_then_recreate_then_absent(tmp_path, builder, docker_cl
 
 
 def test_lock_wait_is_bounded_and_says_so(tmp_path, builder, docker_client, buildx_config):
-    """While one run waits for a buildkitd that never answers, a second run with lock_timeout=1 gives up clearly."""
+    """While one run waits for a buildkitd that never answers, a second run with lock_timeout=1 gives up clearly
+    and changes nothing."""
     name = builder('robustlock')
     slow = Playbook(str(tmp_path), 0, 'buildkit_builder', dict(
-        name=name, buildx_config=buildx_config, pull=False, bootstrap_timeout=8,
+        name=name, buildx_config=buildx_config, pull=False, bootstrap_timeout=60,
         buildkitd_flags=['--robust-no-such-flag'], driver_opts={'image': TEST_IMAGE}), buildx_config)
     wait_for(lambda: container(docker_client, name + '0'), 60, 'the first run to create the container')
     quick = Playbook(str(tmp_path), 1, 'buildkit_builder', dict(
         name=name, buildx_config=buildx_config, pull=False, lock_timeout=1, driver_opts={'image': TEST_IMAGE}),
         buildx_config)
     waited = quick.wait()
-    assert waited['failed'] and not waited['changed']
+    assert waited['failed'] and not waited['changed'] and waited['actions'] == []
     assert 'builder %s' % name in waited['msg'] and 'lock_timeout' in waited['msg'] and 'after 1s' in waited['msg']
-    first = slow.wait()
-    assert first['failed'] and 'did not answer within 8s' in first['msg']
-    assert container(docker_client, name + '0') is None and not volume_exists(docker_client, name + '0')
+    assert slow.proc.poll() is None  # the first run still holds the lock
+    kill_tree(slow.proc)
     assert store_files(buildx_config) == []
 
 
@@ -89,7 +89,7 @@ def test_killed_run_then_parallel_runs_converge(tmp_path, builder, docker_client
 
 def test_foreign_create_during_pull_is_never_removed(tmp_path, builder, docker_client, buildx_config):
     """While the module waits on a slow pull, buildx creates the same builder; the module's failure leaves it running."""
-    registry = SlowRegistry(delay=6)
+    registry = SlowRegistry(delay=90)
     image = tag_image(docker_client, TEST_IMAGE, '127.0.0.1:%d/robust/slow:1' % registry.port)
     try:
         name = builder('robustrace')
@@ -103,6 +103,7 @@ def test_foreign_create_during_pull_is_never_removed(tmp_path, builder, docker_c
                '--driver-opt', 'image=' + TEST_IMAGE, '--bootstrap', timeout=120)
         theirs = container(docker_client, node)
         assert theirs['State']['Running']
+        registry.released.set()  # now the module's pull fails and it goes on to create the container
         outcome = module.wait()
         assert outcome['failed'] and 'created it meanwhile' in outcome['msg'], outcome
         survivor = container(docker_client, node)
