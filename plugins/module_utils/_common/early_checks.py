@@ -10,9 +10,8 @@ __metaclass__ = type
 import json
 import os
 import re
-import sys
 
-from ansible.module_utils.basic import _load_params
+from ansible.module_utils.basic import AnsibleModule, _load_params
 from ansible.module_utils.six import string_types
 
 _API_VERSION_RE = re.compile(r'^(auto|\d+\.\d+)$')
@@ -50,13 +49,23 @@ def problem(argument_spec, params):
     return None
 
 
+def _lenient(argument_spec):
+    """The same options, unchecked (so AnsibleModule cannot fail first), keeping aliases and no_log."""
+    spec = {}
+    for name, opts in argument_spec.items():
+        lenient = dict(type='raw', aliases=opts.get('aliases') or [])
+        if opts.get('no_log') is not None or any((o or {}).get('no_log') for o in (opts.get('options') or {}).values()):
+            lenient['no_log'] = bool(opts.get('no_log')) or bool(opts.get('options'))
+        spec[name] = lenient
+    return spec
+
+
 def fail_early(argument_spec):
-    """Exit the module with a failed result when `problem` finds one (before AnsibleModule parses anything)."""
+    """Fail the module when `problem` finds one, before AnsibleModule's own checks give a message without the option."""
     try:
         params = _load_params()
-    except (Exception, SystemExit):  # AnsibleModule reports unreadable arguments itself
+    except Exception:  # AnsibleModule reports unreadable arguments itself
         return
     found = problem(argument_spec, params if isinstance(params, dict) else {})
     if found:
-        print(json.dumps({'failed': True, 'msg': found}))
-        sys.exit(1)
+        AnsibleModule(argument_spec=_lenient(argument_spec), supports_check_mode=True).fail_json(msg=found)
