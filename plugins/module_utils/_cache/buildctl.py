@@ -24,7 +24,7 @@ INTERNAL_TYPES = ('internal', 'frontend')
 _DURATION_PART = re.compile(r'(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h|d)')
 _DURATION_UNITS = {'ns': 1, 'us': 1000, u'\u00b5s': 1000, u'\u03bcs': 1000, 'ms': 10 ** 6, 's': 10 ** 9,
                    'm': 60 * 10 ** 9, 'h': 3600 * 10 ** 9, 'd': 86400 * 10 ** 9}
-_FILTER_RE = re.compile(r'^[a-z][a-z.]*(==|!=|~=|=)?')
+_FILTER_RE = re.compile(r'^((id|description|type|parents)(==|!=|~=|=)[^=]|(inuse|mutable|immutable|shared|private)$)')
 
 
 class CacheError(ValueError):

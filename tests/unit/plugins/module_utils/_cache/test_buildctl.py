@@ -119,7 +119,8 @@ def test_type_filters_are_ored_and_expressions_anded():
     assert c.filter_expressions({}) == [] and c.filter_expressions(None) == []
 
 
-@pytest.mark.parametrize('filters', [{'type': ['bogus']}, {'expressions': ['a==b,c==d']}, {'expressions': ['==x']}])
+@pytest.mark.parametrize('filters', [{'type': ['bogus']}, {'expressions': ['a==b,c==d']}, {'expressions': ['==x']},
+                                     {'expressions': ['colour==red']}, {'expressions': ['mutable==x']}])
 def test_bad_filters(filters):
     with pytest.raises(CacheError):
         c.filter_expressions(filters)
