@@ -384,14 +384,14 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.buildkit.fleet.plugins.module_utils._build import input_checks as checks
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import fail_early
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.locking import LockTimeout, held
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import command as cmd
+from ansible_collections.buildkit.fleet.plugins.module_utils._build import input_checks as checks
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import outputs as outs
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import results as res
 from ansible_collections.buildkit.fleet.plugins.module_utils._build.job import Build
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import DOCKER_CONNECTION_ARGS
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import fail_early
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.locking import LockTimeout, held
 
 
 def argument_spec():

@@ -380,16 +380,16 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.daemon_checks import check_cpus, explain
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import fail_early
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.locking import LockTimeout, held
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.store_repair import check_root, entry_path, set_aside
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.docker_ops import BuilderError, daemon_facts
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.driver_opts import DRIVER_OPTS_ARGS, SpecError
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.reconcile import Reconciler
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import desired_spec, validate_name
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore, default_root
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import (
     DOCKER_CONNECTION_ARGS, TLS_OPTIONS, APIError, DockerConnectionError, check_sdk, connect, docker_host, endpoint_params)
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.driver_opts import DRIVER_OPTS_ARGS, SpecError
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import fail_early
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.locking import LockTimeout, held
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.store_repair import check_root, entry_path, set_aside
 
 
 def argument_spec():

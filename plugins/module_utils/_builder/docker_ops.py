@@ -85,11 +85,11 @@ def _pull(client, ref):
             raise APIError(event['error'])
 
 
-def _first_line(exc):
+def first_line(exc):
     return (str(exc).strip().splitlines() or [''])[0][:200]
 
 
-first_line = _first_line
+_first_line = first_line
 
 
 def volume_data_gone(exc):
