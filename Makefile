@@ -1,20 +1,32 @@
-# The two entry points of the README: `make demo` and `make test`. Both work on a fresh machine.
-PYTHON ?= python3
+# The two entry points of the README: `make demo` and `make test`. Both work on a fresh Debian 12 and never
+# pip-install into the system Python: every Python tool runs from a venv (tests/venv.sh).
+BASE_PYTHON ?= python3
+VENV ?= $(CURDIR)/.venv
+PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?=
+# Tool venvs (ansible-core lines, docs, EE builder, importer) are cached here and re-made when their
+# requirements change; a missing cache only costs time.
+export BUILDKIT_FLEET_VENVS ?= /var/cache/buildkit-fleet/venvs
+# Sanity + units on the oldest ansible-core meta/runtime.yml allows and on the newest release (Python 3.12+).
+CORE_OLDEST ?= 2.17
+PYTHON_OLDEST ?= 3.11
+CORE_NEWEST ?= 2.21
+PYTHON_NEWEST ?= 3.12
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/tests/output/collections
+export PATH := $(VENV)/bin:$(PATH)
 
-.PHONY: setup deps collection demo test unit integration lint sanity bench bench-build molecule
+.PHONY: setup deps collection demo test unit integration lint sanity docs-lint docs ee importer bench bench-build molecule
 
 setup: deps
 	sudo_cmd=; [ "$$(id -u)" = 0 ] || sudo_cmd=sudo; $$sudo_cmd tests/harness/setup.sh
 
 deps:
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	tests/venv.sh $(VENV) $(BASE_PYTHON) -r tests/requirements.txt
 
-collection:
+collection: deps
 	mkdir -p tests/output/collections/ansible_collections/buildkit
 	ln -sfn $(CURDIR) tests/output/collections/ansible_collections/buildkit/fleet
-	tests/harness/collections.sh $(CURDIR)/tests/output/collections/ansible_collections
+	PYTHON=$(PYTHON) tests/harness/collections.sh $(CURDIR)/tests/output/collections/ansible_collections
 	rm -rf $${TMPDIR:-/tmp}/buildkit-fleet-galaxy && ansible-galaxy collection install --force --no-deps \
 	  -p $${TMPDIR:-/tmp}/buildkit-fleet-galaxy $$(ansible-galaxy collection build --force \
 	  --output-path $${TMPDIR:-/tmp}/buildkit-fleet-galaxy . | awk '{print $$NF}') >/dev/null
@@ -28,17 +40,30 @@ unit: deps collection
 integration: setup collection
 	$(PYTHON) -m pytest tests/integration $(PYTEST_ARGS)
 
-lint: deps collection
+lint: deps collection docs-lint
 	ansible-lint --profile production --offline
 
-molecule: setup collection
-	molecule test --all
-
+# ansible-test sanity and units (which must run tests) on both ansible-core lines, each in its own venv.
 sanity: deps
-	tests/sanity.sh
+	tests/sanity.sh $(CORE_OLDEST) $(PYTHON_OLDEST)
+	tests/sanity.sh $(CORE_NEWEST) $(PYTHON_NEWEST)
+
+# antsibull-docs: the collection's docs (plugins, roles, docs/docsite) lint clean; `docs` builds the site.
+docs-lint: collection
+	tests/ecosystem.sh docs-lint
+docs: collection
+	tests/ecosystem.sh docs
+
+# ansible-builder: an EE definition that installs this collection renders its build context.
+ee: collection
+	tests/ecosystem.sh ee
+
+# galaxy-importer (without its container step) on the built tarball: no error, no warning.
+importer: collection
+	tests/ecosystem.sh importer
 
 # After the tests, binfmt_misc is put back as it was before the harness's first change.
-test: setup collection lint sanity
+test: setup collection lint sanity ee importer docs
 	rc=0; $(PYTHON) -m pytest tests/unit tests/integration $(PYTEST_ARGS) || rc=$$?; \
 	[ $$rc != 0 ] || molecule test --all || rc=$$?; \
 	sudo_cmd=; [ "$$(id -u)" = 0 ] || sudo_cmd=sudo; $$sudo_cmd tests/harness/qemu.sh --restore || true; \

@@ -20,5 +20,8 @@ def _collections_root():
 COLLECTIONS_ROOT = _collections_root()
 if COLLECTIONS_ROOT not in sys.path:
     sys.path.insert(0, COLLECTIONS_ROOT)
-os.environ['ANSIBLE_COLLECTIONS_PATH'] = os.pathsep.join(
-    [COLLECTIONS_ROOT] + [p for p in [os.environ.get('ANSIBLE_COLLECTIONS_PATH')] if p])
+# Leave the variable alone when it already names the root: ansible-test units sets it to exactly one
+# directory, and its pytest plugin (also in xdist workers) breaks on a list.
+_paths = [p for p in os.environ.get('ANSIBLE_COLLECTIONS_PATH', '').split(os.pathsep) if p]
+if COLLECTIONS_ROOT not in _paths:
+    os.environ['ANSIBLE_COLLECTIONS_PATH'] = os.pathsep.join([COLLECTIONS_ROOT] + _paths)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Puts the collections the roles need next to buildkit.fleet in the tests' ANSIBLE_COLLECTIONS_PATH root.
+# Puts the collections the roles need (community.docker and its dependency) next to buildkit.fleet in the
+# tests' ANSIBLE_COLLECTIONS_PATH root.
 # No Galaxy access here: community.docker comes from the `ansible` package on PyPI (its sdist/wheel
 # bundles ansible_collections/community/docker). Downloaded once into the cache; idempotent.
 #   collections.sh DEST   (DEST = .../ansible_collections)
@@ -10,9 +11,10 @@ SPEC="${BUILDKIT_FLEET_ANSIBLE_SPEC:-ansible==12.*}"
 PYTHON="${PYTHON:-python3}"
 mkdir -p "$CACHE" "$dest/community"
 
-if [[ -f $dest/community/docker/MANIFEST.json ]]; then
-  exit 0
-fi
+NAMES=(docker library_inventory_filtering_v1)   # under community/
+have=0
+for name in "${NAMES[@]}"; do [[ -f $dest/community/$name/MANIFEST.json ]] && have=$((have + 1)); done
+((have < ${#NAMES[@]})) || exit 0
 # The cached archive (wheel preferred), downloaded once, time-bounded.
 archive=$(find "$CACHE" -maxdepth 1 \( -name 'ansible-*.whl' -o -name 'ansible-*.tar.gz' \) | sort | tail -1)
 if [[ -z $archive ]]; then
@@ -22,11 +24,12 @@ if [[ -z $archive ]]; then
 fi
 [[ -n $archive ]] || { echo "collections.sh: no ansible archive in $CACHE" >&2; exit 1; }
 
-# Extract only community/docker.
-"$PYTHON" - "$archive" "$dest" <<'PY'
+# Extract only those collections.
+for name in "${NAMES[@]}"; do
+"$PYTHON" - "$archive" "$dest" "$name" <<'PY'
 import os, shutil, sys, tarfile, tempfile, zipfile
-archive, dest = sys.argv[1:3]
-marker = "ansible_collections/community/docker/"
+archive, dest, name = sys.argv[1:4]
+marker = "ansible_collections/community/%s/" % name
 tmp = tempfile.mkdtemp(dir=os.path.join(dest, "community"))
 try:
     if archive.endswith(".whl"):
@@ -51,11 +54,12 @@ try:
                 with t.extractfile(m) as src, open(out, "wb") as dst:
                     shutil.copyfileobj(src, dst)
     if not os.path.exists(os.path.join(tmp, "MANIFEST.json")):
-        sys.exit("collections.sh: community.docker not found in %s" % archive)
-    final = os.path.join(dest, "community", "docker")
+        sys.exit("collections.sh: community.%s not found in %s" % (name, archive))
+    final = os.path.join(dest, "community", name)
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 PY
-echo "collections.sh: community.docker $(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' "$dest/community/docker/MANIFEST.json" | head -1) in $dest/community/docker" >&2
+echo "collections.sh: community.$name $(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' "$dest/community/$name/MANIFEST.json" | head -1) in $dest/community/$name" >&2
+done

@@ -16,4 +16,4 @@ if os.path.exists(CA_BUNDLE):
 args = [a for a in sys.argv[1:] if a not in ('--no-setuptools', '--no-wheel')]
 if os.path.exists(CA_BUNDLE):
     args = ['--cert', CA_BUNDLE] + args
-sys.exit(subprocess.call([sys.executable, '-m', 'pip', 'install'] + args))
+sys.exit(subprocess.call([sys.executable, '-m', 'pip', 'install', '--quiet'] + args))
