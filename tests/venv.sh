@@ -2,7 +2,7 @@
 # Creates (or reuses) a Python virtual environment; the system Python is never pip-installed into.
 #   venv.sh DIR PYTHON [pip install arguments...]
 # DIR is reused while its stamp (Python version + the arguments + the contents of -r/-c files) matches,
-# otherwise made anew. Concurrent callers of the same DIR wait for each other (flock on DIR.lock).
+# otherwise made anew. Concurrent callers of the same DIR wait for each other (flock).
 # On Debian, a Python without ensurepip gets python3-venv from apt. Prints nothing but errors and one line.
 set -euo pipefail
 source "$(dirname "$0")/harness/lib.sh"
@@ -23,7 +23,8 @@ stamp_of() {  # the Python version, the pip arguments, the contents (not paths) 
 want=$(stamp_of "$@")
 
 mkdir -p "$(dirname "$dir")"
-exec 9>"$dir.lock"; timeout 1200 flock 9 || die "venv lock timeout: $dir.lock"
+lock="${TMPDIR:-/tmp}/buildkit-fleet-venv-$(printf '%s' "$dir" | sha256sum | cut -c1-16).lock"
+exec 9>"$lock"; timeout 1200 flock 9 || die "venv lock timeout: $lock ($dir)"
 if [[ -x $dir/bin/python && "$(cat "$dir/.stamp" 2>/dev/null)" == "$want" ]]; then
   log "reusing $dir"
   exit 0
