@@ -46,8 +46,8 @@ lint: deps collection docs-lint
 
 # ansible-test sanity and units (which must run tests) on both ansible-core lines, each in its own venv.
 sanity: deps
-	tests/sanity.sh $(CORE_OLDEST) $(PYTHON_OLDEST)
-	tests/sanity.sh $(CORE_NEWEST) $(PYTHON_NEWEST)
+	rc=0; tests/sanity.sh $(CORE_OLDEST) $(PYTHON_OLDEST) || rc=1; \
+	tests/sanity.sh $(CORE_NEWEST) $(PYTHON_NEWEST) || rc=1; exit $$rc
 
 # antsibull-docs: the collection's docs (plugins, roles, docs/docsite) lint clean; `docs` builds the site.
 docs-lint: collection
@@ -66,8 +66,10 @@ importer: collection
 # After the tests, binfmt_misc is put back as it was before the harness's first change. Any pytest exit
 # but 0 fails, 5 (no test collected) included.
 test: setup collection lint sanity ee importer docs
-	rc=0; $(PYTHON) -m pytest tests/unit tests/integration $(PYTEST_ARGS) || rc=$$?; \
-	[ $$rc != 0 ] || molecule test --all || rc=$$?; \
+	rc=0; t=$$(date +%s); $(PYTHON) -m pytest tests/unit tests/integration $(PYTEST_ARGS) || rc=$$?; \
+	echo "[make test] pytest: rc $$rc in $$(( $$(date +%s) - t ))s"; \
+	t=$$(date +%s); [ $$rc != 0 ] || molecule test --all || rc=$$?; \
+	echo "[make test] molecule: rc $$rc in $$(( $$(date +%s) - t ))s"; \
 	sudo_cmd=; [ "$$(id -u)" = 0 ] || sudo_cmd=sudo; $$sudo_cmd tests/harness/qemu.sh --restore || true; \
 	exit $$rc
 

@@ -2,7 +2,7 @@
 # ansible-test sanity and units on one ansible-core release line, each line in its own venv:
 #   sanity.sh CORE PYTHON [ansible-test sanity args...]      e.g.  sanity.sh 2.17 3.11   sanity.sh 2.21 3.12
 # The venv is cached (BUILDKIT_FLEET_VENVS) and made anew when its requirements change.
-# Fails when a sanity test fails or when `ansible-test units` ran no test.
+# Runs both, then fails when a sanity test failed, a unit test failed or `ansible-test units` ran no test.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 source "$repo/tests/harness/lib.sh"
@@ -41,9 +41,9 @@ print(get_venv_packages(types.SimpleNamespace(version=sys.argv[1]))["pip"])' "$p
 mkdir -p ~/.ansible/test/cache
 cp "$repo/tests/sanity/get_pip_offline.py" ~/.ansible/test/cache/"get_pip_${pip_version//./_}.py"
 
-t=$SECONDS
-timeout 1800 ansible-test sanity --python "$pyver" --requirements "$@"
-log "sanity (ansible-core $core) passed in $((SECONDS - t))s"
+t=$SECONDS sanity_rc=0
+timeout 1800 ansible-test sanity --python "$pyver" --requirements "$@" || sanity_rc=$?
+log "sanity (ansible-core $core): $( ((sanity_rc)) && echo "FAILED (rc $sanity_rc)" || echo passed) in $((SECONDS - t))s"
 
 t=$SECONDS
 rm -rf tests/output/junit
@@ -57,3 +57,4 @@ for path in glob.glob("tests/output/junit/*.xml"):
 print(n)')
 ((ran > 0)) || die "ansible-test units (ansible-core $core) ran no test"
 log "units (ansible-core $core): $ran tests passed in $((SECONDS - t))s"
+((sanity_rc == 0)) || die "ansible-test sanity (ansible-core $core) failed"
