@@ -77,6 +77,9 @@ ee)
   for need in 'docker>=7.0.0' 'tomli' 'docker-buildx \[platform:dpkg buildx\]' 'docker-buildx-plugin \[platform:rpm buildx\]'; do
     grep -q "$need" "$work/introspect.log" || { cat "$work/introspect.log" >&2; die "EE introspection lacks '$need'"; }
   done
+  # bindep reads the file: the buildx CLI only with the profile buildx (Debian: docker-buildx), else nothing.
+  [[ "$(bindep -f "$repo/bindep.txt" -l newline buildx)" == docker-buildx ]] || die "bindep: profile buildx does not give docker-buildx"
+  [[ -z "$(bindep -f "$repo/bindep.txt" -l newline | tr -d '[:space:]')" ]] || die "bindep: the default profile asks for packages"
   ;;
 importer)
   tool_venv importer
