@@ -1,0 +1,124 @@
+"""Issue 9, bugs 1-5 of the qemu/network/builder roles, on the real kernel and Docker.
+Changes binfmt_misc: run under `flock -w 1800 /tmp/buildkit-fleet-binfmt.lock`."""
+import json
+import os
+import uuid
+
+import pytest
+
+from binfmt_support import BINFMT, changed_tasks, failed_results, files_under, playbook, restore, snapshot
+from support import TEST_IMAGE, container, remove_builder_traces
+
+
+@pytest.fixture
+def binfmt():
+    """Snapshot of binfmt_misc, restored exactly afterwards."""
+    before = snapshot()
+    yield before
+    restore(before)
+
+
+@pytest.fixture
+def prefix(docker_client):
+    """A unique binfmt-prefixed name; its networks and builders are removed afterwards."""
+    name = 'binfmt%s' % uuid.uuid4().hex[:6]
+    yield name
+    remove_builder_traces(docker_client, name + 'b0')
+    for net in docker_client.networks.list(names=[name + 'net']):
+        net.remove()
+
+
+def qemu_role(**role_vars):
+    return {'name': 'qemu role', 'ansible.builtin.include_role': {'name': 'buildkit.fleet.qemu'}, 'vars': role_vars}
+
+
+def builder_role(**role_vars):
+    return {'name': 'builder role', 'ansible.builtin.include_role': {'name': 'buildkit.fleet.builder'}, 'vars': role_vars}
+
+
+def test_bug1_absent_restores_the_handler_the_role_replaced(tmp_path, binfmt):
+    """The role replaces the harness's qemu-aarch64 (PF) with POCF; absent puts back exactly PF."""
+    assert 'qemu-aarch64' in binfmt and 'flags: PF' in binfmt['qemu-aarch64']
+    common = {'qemu_platforms': ['linux/arm64'], 'qemu_state_file': str(tmp_path / 'record.json'),
+              'qemu_binfmt_dir': str(tmp_path / 'binfmt.d')}
+    rc, _res, _t, out = playbook(tmp_path, [qemu_role(qemu_credentials=True, **common)])
+    assert rc == 0, out
+    with open(os.path.join(BINFMT, 'qemu-aarch64')) as handle:
+        assert 'flags: POCF' in handle.read()
+    rc, _res, _t, out = playbook(tmp_path, [qemu_role(qemu_state='absent', **common)])
+    assert rc == 0, out
+    assert snapshot() == binfmt  # every handler exactly as before, the replaced one included
+    assert not os.path.exists(common['qemu_state_file'])
+    assert files_under(tmp_path / 'binfmt.d') == []
+    rc, _res, _t, out = playbook(tmp_path, [qemu_role(qemu_state='absent', **common)])  # a later absent works too
+    assert rc == 0, out
+
+
+def test_bug2_check_mode_on_a_fresh_host_predicts_qemu_network_and_builder(tmp_path, binfmt, prefix, docker_client):
+    (tmp_path / 'binfmt.d').mkdir()
+    role_vars = {
+        'builder_qemu': True, 'qemu_platforms': ['linux/mips64le'], 'qemu_state_file': str(tmp_path / 'rec.json'),
+        'qemu_binfmt_dir': str(tmp_path / 'binfmt.d'), 'builder_buildx_config': str(tmp_path / 'buildx'),
+        'buildkit_networks': [{'name': prefix + 'net', 'subnet': '10.231.0.0/24'}],
+        'buildkit_builders': [{'name': prefix + 'b', 'network': prefix + 'net', 'pull': False,
+                               'driver_opts': {'image': TEST_IMAGE}}]}
+    rc, results, _t, out = playbook(tmp_path, [builder_role(**role_vars)], check=True)
+    assert rc == 0, out
+    changed = changed_tasks(results)
+    assert any('emulator' in n.lower() or 'handler' in n.lower() for n in changed), changed
+    assert any('network' in n.lower() for n in changed), changed
+    assert any('builder' in n.lower() for n in changed), changed
+    provision = [res for name, res in results if name.endswith('Provision the builders')][0]
+    assert provision['results'][0]['changed']
+    assert any('does not exist' in w for w in provision['results'][0].get('warnings', [])), provision
+    # nothing was made
+    assert snapshot() == binfmt
+    assert docker_client.networks.list(names=[prefix + 'net']) == []
+    assert container(docker_client, prefix + 'b0') is None
+    assert files_under(tmp_path / 'binfmt.d') == [] and not (tmp_path / 'rec.json').exists()
+    assert not (tmp_path / 'buildx' / 'instances').exists()
+
+
+def test_bug3_a_bad_network_item_fails_before_qemu_changes_anything(tmp_path, binfmt, prefix):
+    (tmp_path / 'binfmt.d').mkdir()
+    role_vars = {
+        'builder_qemu': True, 'qemu_platforms': ['linux/mips64le'], 'qemu_state_file': str(tmp_path / 'rec.json'),
+        'qemu_binfmt_dir': str(tmp_path / 'binfmt.d'), 'builder_buildx_config': str(tmp_path / 'buildx'),
+        'buildkit_networks': [{'name': prefix + 'net', 'mtu': 'jumbo'}],
+        'buildkit_builders': [{'name': prefix + 'b', 'network': prefix + 'net'}]}
+    rc, results, _t, out = playbook(tmp_path, [builder_role(**role_vars)])
+    assert rc != 0
+    failed = failed_results(results)
+    assert 'mtu' in json.dumps(failed) and 'jumbo' in json.dumps(failed), out
+    assert changed_tasks(results) == []
+    assert snapshot() == binfmt
+    assert not os.path.exists(role_vars['qemu_state_file'])
+    assert files_under(tmp_path / 'binfmt.d') == []
+
+
+def test_bug4_a_failing_builder_fails_at_once(tmp_path, binfmt, prefix):
+    role_vars = {
+        'builder_qemu': True, 'qemu_platforms': ['linux/arm64'], 'qemu_state_file': str(tmp_path / 'rec.json'),
+        'qemu_binfmt_dir': str(tmp_path / 'binfmt.d'), 'builder_buildx_config': str(tmp_path / 'buildx'),
+        'builder_platforms_timeout': 30,
+        'buildkit_builders': [{'name': prefix + 'b', 'pull': False, 'driver_opts': {'image': TEST_IMAGE, 'memory': 'lots'}}]}
+    rc, results, _t, out = playbook(tmp_path, [builder_role(**role_vars)])
+    assert rc != 0
+    provision = [res for name, res in results if name.endswith('Provision the builders')][0]
+    item = provision['results'][0]
+    assert item['failed'] and 'memory' in item['msg'] and 'lots' in item['msg'], item
+    assert item.get('attempts', 1) == 1, 'retried %s times' % item.get('attempts')
+
+
+def test_bug5_a_custom_binfmt_dir_is_created(tmp_path, binfmt):
+    binfmt_dir = tmp_path / 'new' / 'binfmt.d'
+    common = {'qemu_platforms': ['linux/arm64'], 'qemu_state_file': str(tmp_path / 'record.json'),
+              'qemu_binfmt_dir': str(binfmt_dir)}
+    rc, _res, _t, out = playbook(tmp_path, [qemu_role(**common)])
+    assert rc == 0, out
+    text = (binfmt_dir / 'qemu-aarch64.conf').read_text()
+    assert ':qemu-aarch64:M:0:\\x7f\\x45\\x4c\\x46' in text
+    rc, _res, _t, out = playbook(tmp_path, [qemu_role(qemu_state='absent', **common)])
+    assert rc == 0, out
+    assert files_under(binfmt_dir) == []
+    assert snapshot() == binfmt
