@@ -97,6 +97,7 @@ def test_bug3_a_bad_network_item_fails_before_qemu_changes_anything(tmp_path, bi
 
 
 def test_bug4_a_failing_builder_fails_at_once(tmp_path, binfmt, prefix):
+    (tmp_path / 'binfmt.d').mkdir()
     role_vars = {
         'builder_qemu': True, 'qemu_platforms': ['linux/arm64'], 'qemu_state_file': str(tmp_path / 'rec.json'),
         'qemu_binfmt_dir': str(tmp_path / 'binfmt.d'), 'builder_buildx_config': str(tmp_path / 'buildx'),
