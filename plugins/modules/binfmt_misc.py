@@ -107,6 +107,15 @@ options:
     description: Run a generated foreign program (it exits with 42) per handler in an empty chroot.
     type: bool
     default: true
+  missing_interpreters:
+    description:
+      - What to do when an interpreter of a handler to register does not exist.
+      - V(fail) fails (in check mode it warns and predicts the registration).
+      - V(report) changes nothing and returns them in RV(missing_interpreters), so a package can be installed
+        only when needed and the module run again.
+    type: str
+    choices: [fail, report]
+    default: fail
 notes:
   - Needs root on the target host. Inside an unprivileged container C(/proc/sys) is read-only; register on the host.
   - C(binfmt_misc) is mounted when it is not (C(modprobe binfmt_misc), C(mount -t binfmt_misc)).
@@ -193,6 +202,12 @@ record_file:
   description: Path of the record.
   returned: always
   type: str
+missing_interpreters:
+  description: Interpreters of handlers to register that do not exist (with O(missing_interpreters=report), nothing was changed then).
+  returned: always
+  type: list
+  elements: str
+  sample: [/usr/libexec/qemu-binfmt/riscv64-binfmt-P]
 '''
 
 import os
@@ -227,6 +242,7 @@ def main():
         apply_method=dict(type='str', choices=['auto', 'systemd-binfmt', 'register'], default='auto'),
         record_file=dict(type='path', default='/var/lib/buildkit-fleet/binfmt_misc.json'),
         verify=dict(type='bool', default=True),
+        missing_interpreters=dict(type='str', choices=['fail', 'report'], default='fail'),
     ), supports_check_mode=True)
     params = module.params
     interpreter = default_interpreter() if params['interpreter'] == 'auto' else params['interpreter']
@@ -238,10 +254,12 @@ def main():
     except table.PlatformError as exc:
         module.fail_json(msg=str(exc))
     reconciler = Reconciler(params, module.check_mode)
-    result = dict(changed=False, native_platforms=native, verified_platforms=[], record_file=params['record_file'])
+    result = dict(changed=False, native_platforms=native, verified_platforms=[], record_file=params['record_file'],
+                  missing_interpreters=[])
     try:
         if params['state'] == 'present':
             steps, verify, result['changed'] = reconciler.run_present(desired)
+            result['missing_interpreters'] = reconciler.missing
             result['handlers'] = [handler_report(s, verify[s['name']]) for s in steps]
             result['verified_platforms'] = [p for s in steps if verify[s['name']]['verified'] for p in s['platforms']]
         else:
@@ -256,6 +274,8 @@ def main():
     for warning in reconciler.warnings:
         module.warn(warning)
     failed = [e for h in result['handlers'] for e in h.get('errors', [])]
+    if reconciler.missing and params['missing_interpreters'] == 'report':
+        failed = []
     if failed:
         module.fail_json(msg='; '.join(failed), **result)
     module.exit_json(**result)

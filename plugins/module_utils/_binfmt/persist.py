@@ -10,7 +10,7 @@ import os
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._binfmt.entries import register_line
 
-MARKER = '# Managed by Ansible (buildkit.fleet)'
+MARKER = '# Managed by Ansible module buildkit.fleet.binfmt_misc'
 LEGACY_MARKERS = (MARKER, '# Managed by Ansible role buildkit.fleet.qemu')
 
 

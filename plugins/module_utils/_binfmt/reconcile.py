@@ -24,6 +24,7 @@ class Reconciler(object):
         self.params, self.check_mode = params, check_mode
         self.kernel = kernel or Binfmt()
         self.warnings = []
+        self.missing = []
 
     def _files(self, names):
         if not self.params['persist']:
@@ -45,7 +46,10 @@ class Reconciler(object):
             for step in steps:
                 step['file_action'] = 'none'
         pending = [s for s in steps if s['action'] != 'none']
-        self._check_interpreters(pending)
+        self.missing = self._missing_interpreters(pending)
+        if self.missing and self.params['missing_interpreters'] == 'report':
+            return steps, self._verify(steps, skip=True), False
+        self._check_interpreters()
         if not self.check_mode:
             if pending and not mounted:
                 self.kernel.do_mount()
@@ -71,11 +75,14 @@ class Reconciler(object):
             record.save(self.params['record_file'], new_rec)
         return steps, plan.changed(steps, rec, new_rec)
 
-    def _check_interpreters(self, pending):
-        missing = sorted(set(s['after']['interpreter'] for s in pending if not os.path.exists(s['after']['interpreter'])))
-        if not missing:
+    @staticmethod
+    def _missing_interpreters(pending):
+        return sorted(set(s['after']['interpreter'] for s in pending if not os.path.exists(s['after']['interpreter'])))
+
+    def _check_interpreters(self):
+        if not self.missing:
             return
-        msg = 'interpreter: %s does not exist (install the static qemu-user package first)' % ', '.join(missing)
+        msg = 'interpreter: %s does not exist (install the static qemu-user package first)' % ', '.join(self.missing)
         if not self.check_mode:
             raise BinfmtFailure(msg)
         self.warnings.append(msg + '; check mode predicts the registration anyway')
@@ -130,11 +137,11 @@ class Reconciler(object):
         except KernelError as exc:
             raise BinfmtFailure('%s; the record %s still holds it' % (exc, self.params['record_file']))
 
-    def _verify(self, steps):
-        """Per handler: ok, errors, verified (False in check mode for a handler not yet registered)."""
+    def _verify(self, steps, skip=False):
+        """Per handler: errors, verified (False in check mode for a handler not yet registered)."""
         result = {}
         for step in steps:
-            if self.check_mode and step['action'] != 'none':
+            if skip or (self.check_mode and step['action'] != 'none'):
                 result[step['name']] = {'verified': False, 'errors': []}
                 continue
             entry = self.kernel.read(step['name'])
