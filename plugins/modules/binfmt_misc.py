@@ -120,9 +120,8 @@ notes:
   - Needs root on the target host. Inside an unprivileged container C(/proc/sys) is read-only; register on the host.
   - C(binfmt_misc) is mounted when it is not (C(modprobe binfmt_misc), C(mount -t binfmt_misc)).
   - BuildKit lists newly registered platforms without a restart (its platform cache lives 20 seconds).
+  - The role C(buildkit.fleet.qemu) installs the distro's static interpreters and runs this module.
 seealso:
-  - role: buildkit.fleet.qemu
-    description: Installs the distro's static interpreters and runs this module.
   - name: binfmt_misc
     description: The kernel documentation of the register format and the flags.
     link: https://docs.kernel.org/admin-guide/binfmt-misc.html
