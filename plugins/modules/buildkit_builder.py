@@ -31,7 +31,10 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Predicts RV(ignore:changed) exactly and touches nothing (no pull, no container, no store file).
+    description:
+      - Predicts RV(ignore:changed) exactly and touches nothing (no pull, no container, no store file).
+      - A C(driver_opts.network) that does not exist yet (an earlier task of the same check run would create it)
+        gives a warning and the builder is predicted as if it existed.
   diff_mode:
     support: full
     description: Shows the store entry, the container spec and the status before and after.
@@ -557,6 +560,8 @@ def main():
             msg = explain(msg, spec)
         module.fail_json(msg=msg, actions=reconciler.actions, differences=reconciler.differences)
 
+    for warning in reconciler.warnings:
+        module.warn(warning)
     result = dict(changed=bool(reconciler.actions), actions=reconciler.actions, differences=reconciler.differences,
                   notes=reconciler.notes, timings=reconciler.timings, duration=round(time.monotonic() - started, 3))
     if record is not None:

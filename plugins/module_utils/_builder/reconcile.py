@@ -33,7 +33,7 @@ class Reconciler(object):
     def __init__(self, clients, store, params, config_text, check_mode):
         self.clients, self.store, self.params = clients, store, params
         self.config_text, self.check_mode = config_text, check_mode
-        self.actions, self.differences, self.notes = [], [], []
+        self.actions, self.differences, self.notes, self.warnings = [], [], [], []
         self.timings = {}
         self._created = []  # (client, container id, volume or None) made by this run, for rollback
         self._multi = False
@@ -126,7 +126,13 @@ class Reconciler(object):
         params, client = self.params, self.clients[node['name']]
         cspec = container_spec(node, facts)
         label = '[%s]' % node['name'] if self._multi else ''
-        network_id, network_created = bd.check_network(client, cspec['network_mode'])
+        try:
+            network_id, network_created = bd.check_network(client, cspec['network_mode'])
+        except bd.BuilderError as exc:
+            if not self.check_mode:  # check mode on a fresh host: an earlier task would create the network
+                raise
+            self.warnings.append('%s; check mode predicts the builder as if it existed' % exc)
+            network_id = network_created = None
         inspect = bd.inspect_container(client, cspec['name'])
         image = bd.inspect_image(client, cspec['image'])
         before_container, drift = None, []
