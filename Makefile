@@ -15,7 +15,7 @@ PYTHON_NEWEST ?= 3.12
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/tests/output/collections
 export PATH := $(VENV)/bin:$(PATH)
 
-.PHONY: setup deps collection demo test unit integration lint sanity docs-lint docs ee importer bench bench-build molecule
+.PHONY: setup deps collection demo test unit integration lint sanity docs-lint docs ee importer bench bench-build bench-fleet molecule
 
 setup: deps
 	sudo_cmd=; [ "$$(id -u)" = 0 ] || sudo_cmd=sudo; $$sudo_cmd tests/harness/setup.sh
@@ -78,3 +78,7 @@ bench: setup collection
 
 bench-build: setup collection
 	$(PYTHON) bench/build_bench.py
+
+# binfmt_misc is only read (shared lock): the builder role's no-op converge vs a read-only playbook, check mode 20 vs 1.
+bench-fleet: setup collection
+	flock -s -w 1800 /tmp/buildkit-fleet-binfmt.lock $(PYTHON) bench/fleet_bench.py
