@@ -33,7 +33,7 @@ class AnsibleRunner(object):
             raise AssertionError('no result from ansible (rc %s):\n%s\n%s' % (proc.returncode, proc.stdout, proc.stderr))
         with open(path) as handle:
             result = json.load(handle)
-        result['_stdout'] = proc.stdout
+        result['_stdout'], result['_stderr'] = proc.stdout, proc.stderr  # warnings are only in the output
         result.setdefault('failed', proc.returncode != 0)  # the tree callback drops the flag
         return result
 

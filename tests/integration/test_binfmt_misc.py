@@ -4,6 +4,8 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -26,8 +28,7 @@ def entry(name):
 
 
 def run_busybox_in_empty_chroot(tmp_path, arch, *args):
-    root = tmp_path / ('root-' + arch)
-    root.mkdir()
+    root = Path(tempfile.mkdtemp(prefix='root-' + arch, dir=str(tmp_path)))
     shutil.copy(os.path.join(BUSYBOX_DIR, 'bb-' + arch), str(root / 'busybox'))
     return subprocess.run(['chroot', str(root), '/busybox'] + list(args), capture_output=True, text=True,
                           timeout=60, check=False)
@@ -118,5 +119,6 @@ def test_missing_interpreter_in_check_mode_is_a_warning(ansible, tmp_path, binfm
     result = ansible('binfmt_misc', check=True, platforms=['linux/mips64le'], interpreter='/nonexistent/qemu-{arch}',
                      binfmt_dir=str(tmp_path / 'binfmt.d'), record_file=str(tmp_path / 'record.json'))
     assert not result['failed'] and result['changed'], result
-    assert any('/nonexistent/qemu-mips64el does not exist' in w for w in result['warnings'])
+    assert result['missing_interpreters'] == ['/nonexistent/qemu-mips64el']
+    assert '/nonexistent/qemu-mips64el does not exist' in result['_stdout'] + result.get('_stderr', '')
     assert snapshot() == binfmt
