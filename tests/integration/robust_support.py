@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 
 import docker
 
@@ -22,6 +23,23 @@ PLAYBOOK = '''- hosts: localhost
         content: "{{ outcome | to_json }}"
         dest: %(result)s
         mode: "0600"
+'''
+
+
+MANY = '''- hosts: localhost
+  gather_facts: false
+  tasks:
+%(tasks)s    - name: Keep the results
+      ansible.builtin.copy:
+        content: "{{ [%(names)s] | to_json }}"
+        dest: %(result)s
+        mode: "0600"
+      check_mode: false
+'''
+TASK = '''    - name: Case %(index)d
+      buildkit.fleet.%(module)s: %(args)s
+      register: outcome%(index)d
+      ignore_errors: true
 '''
 
 
@@ -47,6 +65,27 @@ class Playbook(object):
             raise AssertionError('no result (rc %s):\n%s' % (self.proc.returncode, self.output))
         with open(self.result_path) as handle:
             return json.load(handle)
+
+
+def run_tasks(workdir, module, arg_list, buildx_config, check=False, timeout=600):
+    """One ansible-playbook process running one task per args (errors ignored); their results in order."""
+    os.makedirs(workdir, exist_ok=True)
+    tag = uuid.uuid4().hex[:8]
+    result_path = os.path.join(workdir, 'results-%s.json' % tag)
+    tasks = ''.join(TASK % dict(index=i, module=module, args=json.dumps(args)) for i, args in enumerate(arg_list))
+    path = os.path.join(workdir, 'tasks-%s.yml' % tag)
+    with open(path, 'w') as handle:
+        handle.write(MANY % dict(tasks=tasks, result=result_path,
+                                 names=', '.join('outcome%d' % i for i in range(len(arg_list)))))
+    env = dict(os.environ, BUILDX_CONFIG=buildx_config, ANSIBLE_NOCOLOR='1', ANSIBLE_LOCALHOST_WARNING='0',
+               ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
+    cmd = ['ansible-playbook', '-i', 'localhost,', '-c', 'local', path,
+           '-e', 'ansible_python_interpreter=' + sys.executable] + (['--check'] if check else [])
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    if not os.path.exists(result_path):
+        raise AssertionError('no results (rc %s):\n%s\n%s' % (proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:]))
+    with open(result_path) as handle:
+        return json.load(handle), proc.stdout + proc.stderr
 
 
 def run_parallel(tmp_path, module, arg_list, buildx_config, timeout=240):

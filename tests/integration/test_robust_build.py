@@ -3,7 +3,7 @@ import json
 import os
 
 from build_support import BASE_IMAGE, context_dir, make_builder, unique
-from robust_support import run_parallel
+from robust_support import run_parallel, run_tasks
 
 
 def test_inputs_buildx_would_misuse_fail_before_building(ansible, builder, buildx_config, tmp_path):
@@ -25,16 +25,17 @@ def test_inputs_buildx_would_misuse_fail_before_building(ansible, builder, build
         ({'buildx_config': str(tmp_path / 'Dockerfile-file')}, ['buildx_config']),
     ]
     (tmp_path / 'Dockerfile-file').write_text('x')
-    for options, words in cases:
-        args = dict(dict(builder=name, buildx_config=buildx_config, context=ctx,
-                         outputs=[{'type': 'local', 'dest': out}]), **options)
-        for check in (True, False):
-            result = ansible('buildkit_build', check=check, **args)
+    arg_list = [dict(dict(builder=name, buildx_config=buildx_config, context=ctx,
+                          outputs=[{'type': 'local', 'dest': out}]), **options) for options, _words in cases]
+    for check in (True, False):
+        results, output = run_tasks(str(tmp_path / 'runs'), 'buildkit_build', arg_list, buildx_config, check=check)
+        assert 'Traceback' not in output
+        for (options, words), result in zip(cases, results):
             assert result['failed'] and not result.get('built'), (options, result)
             for word in words:
                 assert word in result['msg'], (word, result['msg'])
-            assert 'Traceback' not in result['_stdout'] and 'log_tail' not in result, result
-            assert not os.path.exists(out)
+            assert 'log_tail' not in result and 'Traceback' not in json.dumps(result), result
+        assert not os.path.exists(out)
 
 
 DOCKERFILE = '''FROM %s
