@@ -257,11 +257,20 @@ def read_config(client, container):
         return member.read().decode('utf-8') if member else None
 
 
-def remove_container(client, name):
+def remove_container(client, name, timeout=60):
+    """Remove a container (by name or id); when another client is already removing it, wait until it is gone."""
     try:
         client.remove_container(name, force=True)
     except NotFound:
         pass
+    except APIError as exc:
+        if 'already in progress' not in str(exc.explanation or exc):
+            raise
+        deadline = time.monotonic() + timeout
+        while inspect_container(client, name) is not None:
+            if time.monotonic() >= deadline:
+                raise BuilderError('container %s: another removal did not finish within %ss' % (name, timeout))
+            time.sleep(0.2)
 
 
 def remove_volume(client, name):
