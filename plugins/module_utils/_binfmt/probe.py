@@ -12,6 +12,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import time
 
 EXIT_CODE = 42
 
@@ -84,34 +85,60 @@ def is_static(path):
     return True
 
 
-def run_in_empty_chroot(program, args=(), timeout=30):
-    """Runs program bytes as /probe in an empty chroot; returns (exit code or -1, error text)."""
-    root = tempfile.mkdtemp(prefix='binfmt-probe-')
-    try:
-        path = os.path.join(root, 'probe')
+class _ChrootRun(object):
+    """One program started as /probe in its own empty chroot."""
+
+    def __init__(self, program):
+        self.root = tempfile.mkdtemp(prefix='binfmt-probe-')
+        self.proc, self.error = None, ''
+        path = os.path.join(self.root, 'probe')
         with open(path, 'wb') as handle:
             handle.write(program)
         os.chmod(path, 0o755)
+        root = self.root
 
         def enter():
             os.chroot(root)
             os.chdir('/')
         try:
-            proc = subprocess.Popen(['/probe'] + list(args), preexec_fn=enter, close_fds=True)  # pylint: disable=subprocess-popen-preexec-fn
+            self.proc = subprocess.Popen(['/probe'], preexec_fn=enter, close_fds=True)  # pylint: disable=subprocess-popen-preexec-fn
         except OSError as exc:
-            return -1, str(exc)
+            self.error = str(exc)
+
+    def result(self, deadline):
+        """(exit code or -1, error text); kills the program at the deadline."""
         try:
-            return proc.wait(timeout=timeout), ''
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            return -1, 'no exit within %ss' % timeout
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+            if self.proc is None:
+                return -1, self.error
+            try:
+                return self.proc.wait(timeout=max(deadline - time.monotonic(), 0.1)), ''
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                return -1, 'no exit within the time limit'
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
-def check_handler(entry, want_flags, execute):
-    """Errors of one registered handler (empty list = it works)."""
+def check_handlers(entries, want_flags, execute, timeout=30):
+    """name -> errors (empty list = works) for registered entries. The foreign programs run side by side."""
+    errors = dict((e['name'], static_errors(e, want_flags.get(e['name'], ''))) for e in entries)
+    runs = {}
+    for entry in entries:
+        arch = entry['name'][len('qemu-'):] if entry['name'].startswith('qemu-') else None
+        if execute and not errors[entry['name']] and arch in PROGRAMS:
+            runs[entry['name']] = (arch, _ChrootRun(make_elf(arch)))
+    deadline = time.monotonic() + timeout
+    for name, (arch, run) in runs.items():
+        code, why = run.result(deadline)
+        if code != EXIT_CODE:
+            errors[name].append('a %s program did not run under emulation in an empty chroot (exit %s%s)'
+                                % (arch, code, ', ' + why if why else ''))
+    return errors
+
+
+def static_errors(entry, want_flags):
+    """What reading the entry and its interpreter shows is wrong."""
     name = entry['name']
     errors = []
     if not entry.get('enabled'):
@@ -124,10 +151,4 @@ def check_handler(entry, want_flags, execute):
         errors.append('interpreter %s of %s does not exist' % (entry['interpreter'], name))
     elif not is_static(real):
         errors.append('interpreter %s of %s is dynamically linked (BuildKit needs a static one)' % (real, name))
-    arch = name[len('qemu-'):] if name.startswith('qemu-') else None
-    if execute and not errors and arch in PROGRAMS:
-        code, why = run_in_empty_chroot(make_elf(arch))
-        if code != EXIT_CODE:
-            errors.append('a %s program did not run under emulation in an empty chroot (exit %s%s)'
-                          % (arch, code, ', ' + why if why else ''))
     return errors

@@ -12,7 +12,7 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._binfmt import pers
 from ansible_collections.buildkit.fleet.plugins.module_utils._binfmt.entries import entry_text
 from ansible_collections.buildkit.fleet.plugins.module_utils._binfmt.handlers import QEMU, handler_name
 from ansible_collections.buildkit.fleet.plugins.module_utils._binfmt.kernel import Binfmt, KernelError, systemd_binfmt
-from ansible_collections.buildkit.fleet.plugins.module_utils._binfmt.probe import check_handler
+from ansible_collections.buildkit.fleet.plugins.module_utils._binfmt.probe import check_handlers
 
 
 class BinfmtFailure(Exception):
@@ -139,15 +139,19 @@ class Reconciler(object):
 
     def _verify(self, steps, skip=False):
         """Per handler: errors, verified (False in check mode for a handler not yet registered)."""
-        result = {}
+        result, entries = {}, []
         for step in steps:
             if skip or (self.check_mode and step['action'] != 'none'):
                 result[step['name']] = {'verified': False, 'errors': []}
                 continue
             entry = self.kernel.read(step['name'])
-            errors = ['%s is not registered' % step['name']] if entry is None else \
-                check_handler(entry, step['after']['flags'], self.params['verify'])
-            result[step['name']] = {'verified': not errors, 'errors': errors}
+            if entry is None:
+                result[step['name']] = {'verified': False, 'errors': ['%s is not registered' % step['name']]}
+            else:
+                entries.append(entry)
+        flags = dict((s['name'], s['after']['flags']) for s in steps)
+        for name, errors in check_handlers(entries, flags, self.params['verify']).items():
+            result[name] = {'verified': not errors, 'errors': errors}
         return result
 
 
