@@ -55,8 +55,10 @@ docs)
     | grep -v -P "undefined label: '(?!ansible_collections\.buildkit\.fleet\.)" \
     >"$work/other.log" || true
   no_warnings "$work/other.log" "sphinx-build"
-  for page in guide_buildkit_builder guide_buildkit_build guide_buildkit_builder_info guide_buildkit_prune \
-              buildkit_builder_module buildkit_build_module buildkit_builder_info_module buildkit_prune_module; do
+  # Every guide of docs/docsite/extra-docs.yml and every module has its page.
+  pages=$(sed -n 's/^ *- \(guide_[a-z0-9_]*\) *$/\1/p' "$repo/docs/docsite/extra-docs.yml")
+  for module in "$repo"/plugins/modules/*.py; do pages+=" $(basename "$module" .py)_module"; done
+  for page in $pages; do
     found=$(find build/html -name "$page.html" | head -1)
     [[ -n $found ]] || die "docs site lacks $page.html"
   done
