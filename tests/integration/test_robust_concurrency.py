@@ -20,7 +20,7 @@ def assert_one_changed(results):
     assert sorted(r['changed'] for r in results) == [False] * (len(results) - 1) + [True], results
 
 
-def test_parallel_present_then_recreate_then_absent(tmp_path, builder, docker_client, buildx_config):
+def test_parallel_present_recreate_stopped_absent(tmp_path, builder, docker_client, buildx_config):
     """A fresh store and a fresh builder: 4 runs at once (store dirs made concurrently, one create)."""
     name = builder('robustpar')
     node = name + '0'
@@ -40,6 +40,11 @@ def test_parallel_present_then_recreate_then_absent(tmp_path, builder, docker_cl
     assert second['Id'] != first['Id'] and second['State']['Running']
     assert second['HostConfig']['Memory'] == 512 << 20
     assert [m['Name'] for m in second['Mounts']] == ['buildx_buildkit_%s_state' % node]
+
+    stopped = dict(changed, state='stopped')
+    results = run_parallel(tmp_path / 'stopped', 'buildkit_builder', [stopped] * 3, buildx_config)
+    assert_one_changed(results)
+    assert container(docker_client, node)['Id'] == second['Id'] and not container(docker_client, node)['State']['Running']
 
     gone = dict(name=name, buildx_config=buildx_config, state='absent')
     results = run_parallel(tmp_path / 'absent', 'buildkit_builder', [gone] * WAYS, buildx_config)
