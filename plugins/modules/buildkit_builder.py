@@ -384,13 +384,16 @@ from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.daemon_checks import check_cpus, explain
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.docker_ops import BuilderError, daemon_facts
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.driver_opts import DRIVER_OPTS_ARGS, SpecError
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.driver_opts import DRIVER_OPTS_ARGS
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.node_plan import plan_endpoints
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.nodes import NodeError, connect_endpoints
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.reconcile import Reconciler
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import desired_spec, validate_name
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore, default_root
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import (
-    DOCKER_CONNECTION_ARGS, TLS_OPTIONS, APIError, DockerConnectionError, check_sdk, connect, docker_host, endpoint_params)
+    DOCKER_CONNECTION_ARGS, APIError, check_sdk, docker_host)
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import fail_early
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.locking import LockTimeout, held
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.store_repair import check_root, entry_path, set_aside
 
@@ -447,25 +450,10 @@ def config_text(params, store_root):
 def connect_nodes(module, endpoints):
     """A client per node name, reaching every endpoint before anything changes."""
     check_sdk(module)
-    clients = {}
-    for node_name, (endpoint, overrides) in endpoints.items():
-        try:
-            clients[node_name] = connect(endpoint_params(endpoint, module.params, overrides))
-        except DockerConnectionError as exc:
-            module.fail_json(msg='node %s (endpoint %s): %s' % (node_name, endpoint, exc))
-    return clients
-
-
-def node_endpoints(params, spec, stored, default_endpoint):
-    """{node name: (endpoint, TLS overrides)} for the wanted nodes and the stored ones."""
-    overrides = dict(((n.get('name') or '%s%d' % (params['name'], i)).lower(),
-                      dict((k, n.get(k)) for k in TLS_OPTIONS)) for i, n in enumerate(params.get('nodes') or []))
-    endpoints = dict((n['name'], (n['endpoint'], overrides.get(n['name']))) for n in (stored or {}).get('nodes', []))
-    for node in (spec or {}).get('nodes', []):
-        endpoints[node['name']] = (node['endpoint'], overrides.get(node['name']))
-    if not endpoints:
-        endpoints[(params['name'] + '0').lower()] = (default_endpoint, None)
-    return endpoints
+    try:
+        return connect_endpoints(endpoints, module.params)
+    except NodeError as exc:
+        module.fail_json(msg=str(exc))
 
 
 def plan(params, store, endpoint):
@@ -508,7 +496,7 @@ def converge(module, reconciler, store, endpoint, clients):
     params = module.params
     stored, corrupt, text, spec = plan(params, store, endpoint)
     reconciler.config_text = text
-    endpoints = node_endpoints(params, spec, stored, endpoint)
+    endpoints = plan_endpoints(params, spec, stored, endpoint)
     clients.update(connect_nodes(module, dict((k, v) for k, v in endpoints.items() if k not in clients)))
     if corrupt:
         set_corrupt_aside(module, reconciler, store, corrupt)
@@ -546,7 +534,7 @@ def main():
     except SpecError as exc:
         module.fail_json(msg=str(exc))
 
-    clients = connect_nodes(module, node_endpoints(params, spec, stored, endpoint))
+    clients = connect_nodes(module, plan_endpoints(params, spec, stored, endpoint))
     reconciler = Reconciler(clients, store, params, None, module.check_mode)
     record = None
     try:

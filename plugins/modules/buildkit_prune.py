@@ -233,18 +233,19 @@ command:
   sample: [buildctl, prune, --format, '{{json .}}', --keep-duration, 168h0m0s]
 '''
 
-import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import fail_early
-from ansible_collections.buildkit.fleet.plugins.module_utils._cache import buildctl as cache
-from ansible_collections.buildkit.fleet.plugins.module_utils._cache import state_volumes
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.facts import Node, NodeError
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.nodes import NodeError
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import DRIVER
+from ansible_collections.buildkit.fleet.plugins.module_utils._cache import prune
+from ansible_collections.buildkit.fleet.plugins.module_utils._cache.du import RECORD_TYPES
+from ansible_collections.buildkit.fleet.plugins.module_utils._cache.prune_options import prune_argv, prune_options
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore, default_root
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import (
     DOCKER_CONNECTION_ARGS, APIError, DockerException, check_sdk, connect_or_fail)
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import fail_early
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
 
 
 def argument_spec():
@@ -252,7 +253,7 @@ def argument_spec():
         name=dict(type='str'),
         buildx_config=dict(type='path'),
         filters=dict(type='dict', options=dict(
-            type=dict(type='list', elements='str', choices=list(cache.RECORD_TYPES)),
+            type=dict(type='list', elements='str', choices=list(RECORD_TYPES)),
             until=dict(type='str'),
             expressions=dict(type='list', elements='str'),
         )),
@@ -269,74 +270,19 @@ def argument_spec():
     return spec
 
 
-def by_type(records):
-    result = {}
-    for rec in records:
-        entry = result.setdefault(rec['type'], {'records': 0, 'size': 0})
-        entry['records'] += 1
-        entry['size'] += max(rec['size'], 0)
-    return result
-
-
-def prune_node(node, params, opts, argv, check_mode):
-    result = {'name': node['name'], 'endpoint': node['endpoint'], 'status': None, 'reclaimed': 0,
-              'records_removed': 0, 'by_type': {}, 'started': False, 'skipped': None}
-    access = Node(node, params)
-    access.connect()
-    status = result['status'] = access.refresh()
-    if status == 'inactive':
-        result['skipped'] = 'no container %s' % access.container
-        return result
-    if status == 'stopped':
-        if not params['bootstrap']:
-            result['skipped'] = 'stopped (bootstrap=false)'
-            return result
-        if check_mode:
-            result['reclaimed'] = None
-            result['skipped'] = 'stopped: not started in check mode, so nothing was measured'
-            return result
-        access.start(params['bootstrap_timeout'])
-        result['started'] = True
+def read_builder(module, store):
+    """The store entry of O(name); fails the module when it is missing, unreadable or not docker-container."""
+    name = module.params['name']
     try:
-        everything = access.disk_usage()
-        free = access.free_bytes() if opts['min_free_space'] else None
-        if opts['min_free_space'] and free is None:
-            raise NodeError('node %s: the free space of the cache file system is unknown (stat and df failed in '
-                            'the container), so min_free_space cannot be applied' % node['name'])
-        if cache.min_free_satisfied(opts, free):
-            removed = []
-            result['skipped'] = 'min_free_space holds: %d bytes free' % free
-        elif check_mode:
-            matching = access.disk_usage(opts['filters']) if opts['filters'] else everything
-            removed = cache.estimate_prune(everything, matching, opts, time.time(), free)
-        else:
-            removed = cache.parse_prune(access.buildctl(*argv), dict((r['id'], r['type']) for r in everything))
-    except cache.CacheError as exc:
-        raise NodeError('node %s: %s' % (node['name'], exc))
-    finally:
-        if result['started']:
-            access.stop()
-    result['records_removed'] = len(removed)
-    result['reclaimed'] = sum(max(rec['size'], 0) for rec in removed)
-    result['by_type'] = by_type(removed)
-    return result
-
-
-def prune_orphans(module, store):
-    params = module.params
-    client = connect_or_fail(module)
-    try:
-        orphans = state_volumes.find_orphans(client, store, params['orphaned_volumes_pattern'])
-    except (APIError, DockerException) as exc:
-        module.fail_json(msg='listing state volumes on %s failed: %s' % (client.base_url, exc))
-    for orphan in orphans:
-        orphan['removed'], orphan['reason'] = False, None
-        if module.check_mode:
-            orphan['reason'] = 'check mode'
-            continue
-        reason = state_volumes.remove_orphan(client, orphan['name'])
-        orphan['removed'], orphan['reason'] = reason is None, reason
-    return orphans
+        group = store.read(name)
+    except ValueError as exc:
+        module.fail_json(msg='buildx store entry %s in %s cannot be read: %s' % (name, store.root, exc))
+    if group is None:
+        module.fail_json(msg="builder '%s' is not in the buildx store %s" % (name, store.root))
+    if group['driver'] != DRIVER:
+        module.fail_json(msg="builder '%s' uses the %s driver; only docker-container builders are pruned"
+                         % (name, group['driver']))
+    return group
 
 
 def main():
@@ -349,36 +295,27 @@ def main():
     if params['bootstrap_timeout'] <= 0:
         module.fail_json(msg="bootstrap_timeout: must be a positive number of seconds, got '%s'" % params['bootstrap_timeout'])
     try:
-        opts = cache.prune_options(params)
-    except cache.CacheError as exc:
+        opts = prune_options(params)
+    except SpecError as exc:
         module.fail_json(msg=str(exc))
-    argv = cache.prune_argv(opts)
+    argv = prune_argv(opts)
     store = BuildxStore(params['buildx_config'] or default_root())
     result = dict(changed=False, estimated=module.check_mode, nodes=[], orphaned_volumes=[])
     if params['name']:
         result['command'] = argv
-        try:
-            group = store.read(params['name'])
-        except ValueError as exc:
-            module.fail_json(msg='buildx store entry %s in %s cannot be read: %s' % (params['name'], store.root, exc))
-        if group is None:
-            module.fail_json(msg="builder '%s' is not in the buildx store %s" % (params['name'], store.root))
-        if group['driver'] != DRIVER:
-            module.fail_json(msg="builder '%s' uses the %s driver; only docker-container builders are pruned"
-                             % (params['name'], group['driver']))
-        for node in group['nodes']:
+        for node in read_builder(module, store)['nodes']:
             try:
-                result['nodes'].append(prune_node(node, params, opts, argv, module.check_mode))
+                result['nodes'].append(prune.prune_node(node, params, opts, argv, module.check_mode))
             except NodeError as exc:
                 module.fail_json(msg=str(exc), **result)
     if params['orphaned_volumes']:
-        result['orphaned_volumes'] = prune_orphans(module, store)
-    volumes = [o for o in result['orphaned_volumes'] if o['removed'] or module.check_mode]
-    result['cache_reclaimed'] = sum(n['reclaimed'] or 0 for n in result['nodes'])
-    result['records_removed'] = sum(n['records_removed'] for n in result['nodes'])
-    result['volumes_reclaimed'] = sum(o['size'] or 0 for o in volumes)
-    result['reclaimed'] = result['cache_reclaimed'] + result['volumes_reclaimed']
-    result['changed'] = bool(result['records_removed'] or volumes)
+        client = connect_or_fail(module)
+        try:
+            result['orphaned_volumes'] = prune.prune_orphans(client, store, params['orphaned_volumes_pattern'],
+                                                             module.check_mode)
+        except (APIError, DockerException) as exc:
+            module.fail_json(msg='listing state volumes on %s failed: %s' % (client.base_url, exc))
+    result.update(prune.totals(result['nodes'], result['orphaned_volumes'], module.check_mode))
     module.exit_json(**result)
 
 

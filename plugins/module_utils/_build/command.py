@@ -13,7 +13,7 @@ __metaclass__ = type
 import os
 import re
 
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import format_platform, normalize_platform
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import normalized_text
 
 FINGERPRINT_LABEL = 'buildkit.fleet.fingerprint'
 SECRET_ENV_PREFIX = 'BUILDKIT_FLEET_SECRET_'
@@ -187,7 +187,7 @@ def fingerprint_options(params):
         for item in items or []:
             result.append(dict((k, v) for k, v in sorted(item.items()) if k not in keys and v not in (None, {}, [])))
         return result
-    platforms = sorted(set(format_platform(normalize_platform(p)) for p in params.get('platforms') or []))
+    platforms = sorted(set(normalized_text(p) for p in params.get('platforms') or []))
     ssh_ids = sorted(s.split('=', 1)[0] for s in params.get('ssh') or [])
     contexts = {}
     for name, value in sorted((params.get('build_contexts') or {}).items()):

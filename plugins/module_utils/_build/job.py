@@ -12,7 +12,6 @@ __metaclass__ = type
 
 import json
 import os
-import platform as _platform
 import shutil
 import tempfile
 import time
@@ -26,11 +25,12 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._build import outpu
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import results as res
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import runner
 from ansible_collections.buildkit.fleet.plugins.module_utils._build.digest_cache import DigestCache
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import format_platform, normalize_platform
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.nodes import builder_platforms
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore, default_root
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import (
     DockerException, NotFound, connect_or_fail)
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.driver_opts import SpecError
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import native_platform, normalized_text
 
 
 class Build(object):
@@ -157,7 +157,7 @@ class Build(object):
             return None
 
     def platforms(self):
-        return [format_platform(normalize_platform(p)) for p in self.params['platforms'] or []]
+        return [normalized_text(p) for p in self.params['platforms'] or []]
 
     def out_of_date(self, fingerprint):
         """Reasons to build ([] means skip) and what is known about the existing result."""
@@ -235,12 +235,12 @@ class Build(object):
         requested = self.platforms()
         if not requested:
             return []
-        rc, out, _err = self.run(self.base + ['inspect', self.params['builder']], timeout=60)
-        if rc != 0:
+        try:
+            stored = BuildxStore(self.root).read(self.params['builder'])
+        except ValueError:
             return []
-        self._supported = res.parse_platforms_line(out)
-        native = format_platform(normalize_platform('linux/' + _platform.machine()))
-        return res.missing_emulators(requested, self._supported, native)
+        self._supported = builder_platforms(stored, self.params)
+        return res.missing_emulators(requested, self._supported, native_platform())
 
     def platform_digests(self):
         params = self.params

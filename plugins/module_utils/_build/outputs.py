@@ -22,6 +22,7 @@ import tempfile
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._build.command import FILE_OUTPUTS, FINGERPRINT_LABEL
 from ansible_collections.buildkit.fleet.plugins.module_utils._build.results import platform_digests
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import format_platform
 
 RECORD_SUFFIX = '.buildkit-fleet.json'
 RECORD_VERSION = 1
@@ -116,8 +117,7 @@ def image_configs(image_json):
     if not isinstance(image_json, dict):
         return {}
     if 'architecture' in image_json:
-        image_json = {'/'.join([image_json.get('os', 'linux'), image_json['architecture']]
-                               + ([image_json['variant']] if image_json.get('variant') else [])): image_json}
+        image_json = {format_platform(dict({'os': 'linux'}, **image_json)): image_json}
     return dict((k, v) for k, v in image_json.items() if isinstance(v, dict))
 
 

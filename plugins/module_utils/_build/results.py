@@ -15,6 +15,8 @@ import binascii
 import json
 import re
 
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import format_platform
+
 # Dockerfile instructions show up as "[2/3] RUN ...", "[stage-1 1/2] COPY ..." or "[linux/arm64 base 1/2] ...".
 STEP_RE = re.compile(r'^\[(?:[^\]]*\s)?\d+/\d+\]\s+(\S+)')
 LOG_TAIL = 15
@@ -126,18 +128,6 @@ def looks_like_emulation(error, log_tail):
     return any(hint in text for hint in _EMULATION_HINTS)
 
 
-def parse_platforms_line(inspect_text):
-    """Platforms of every node from `buildx inspect` text output (fixed platforms lose their '*')."""
-    found = []
-    for line in inspect_text.splitlines():
-        if line.strip().startswith('Platforms:'):
-            for item in line.split(':', 1)[1].split(','):
-                item = item.strip().rstrip('*').strip()
-                if item and item not in found:
-                    found.append(item)
-    return found
-
-
 def load_metadata(text):
     try:
         data = json.loads(text) if text and text.strip() else {}
@@ -172,6 +162,5 @@ def platform_digests(index, blob_reader=None):
             continue
         plat = manifest.get('platform') or {}
         if plat.get('architecture'):
-            key = '/'.join([plat.get('os', 'linux'), plat['architecture']] + ([plat['variant']] if plat.get('variant') else []))
-            result[key] = manifest['digest']
+            result[format_platform(dict({'os': 'linux'}, **plat))] = manifest['digest']
     return result

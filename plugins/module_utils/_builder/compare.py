@@ -11,23 +11,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder import driver_opts as dopts
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import (
-    STATE_DIR, SpecError, format_platform, load_toml, normalize_platform)
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import STATE_DIR, load_toml
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import format_platform, normalize_platform
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.times import parse_time_ns
 
 # Container fields compared one by one, in the order differences are reported.
 CONTAINER_FIELDS = ('image', 'image_id', 'cmd', 'env', 'config', 'privileged', 'init', 'restart_policy',
                     'network_mode', 'network_id', 'memory', 'memory_swap', 'cpu_quota', 'cpu_period', 'cpu_shares',
                     'cpuset_cpus', 'cpuset_mems', 'cgroup_parent', 'userns_mode', 'volume')
 _DEFAULT_NETWORKS = (None, '', 'default', 'bridge')
-
-
-def docker_time(text):
-    """A sortable form of a Docker RFC 3339 timestamp (nanoseconds, trailing zeros dropped by Docker)."""
-    if not text:
-        return ('', 0)
-    stamp = text.rstrip('Z').split('+')[0]
-    seconds, _sep, fraction = stamp.partition('.')
-    return (seconds, int((fraction + '000000000')[:9]))
 
 
 def container_view(inspect, image_env, config_text, network_created=None):
@@ -48,7 +41,7 @@ def container_view(inspect, image_env, config_text, network_created=None):
             volume = mount.get('Name')
     networks = (inspect.get('NetworkSettings') or {}).get('Networks') or {}
     network_id = (networks.get(host.get('NetworkMode')) or {}).get('NetworkID')
-    if network_id and network_created and docker_time(network_created) > docker_time(inspect.get('Created')):
+    if network_id and network_created and (parse_time_ns(network_created) or 0) > (parse_time_ns(inspect.get('Created')) or 0):
         network_id = 'attached before the network was re-created (%s)' % network_id[:12]
     config = None
     if config_text is not None:

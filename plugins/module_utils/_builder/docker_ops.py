@@ -17,6 +17,7 @@ import tarfile
 import time
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import CONFIG_FILE, CONFIG_PATH, STATE_DIR
+from ansible_collections.buildkit.fleet.plugins.module_utils._cache.workers import WORKERS_ARGV, parse_workers
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import APIError, NotFound
 
 try:
@@ -227,15 +228,14 @@ def log_tail(client, container, lines=15):
 
 
 def wait_ready(client, container, timeout):
-    """Poll `buildctl debug workers` like buildx's boot; return the workers list."""
+    """Poll `buildctl debug workers` like buildx's boot; return the workers (parsed by _cache.workers)."""
     deadline = time.monotonic() + timeout
     attempt, detail = 1, ''
     while True:
         try:
-            code, out, err = exec_run(client, container, ['buildctl', '--timeout', '5', 'debug', 'workers',
-                                                          '--format', '{{json .}}'])
+            code, out, err = exec_run(client, container, [WORKERS_ARGV[0], '--timeout', '5'] + list(WORKERS_ARGV[1:]))
             if code == 0:
-                return json.loads(out or '[]') or []
+                return parse_workers(out)
             detail = 'exit code %s: %s' % (code, (err or out).strip()[-500:])
         except APIError as exc:
             detail = str(exc.explanation or exc)

@@ -12,7 +12,8 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.units import ram_in_bytes
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
+from ansible_collections.buildkit.fleet.plugins.module_utils._common import units
 
 DEFAULT_IMAGE = 'moby/buildkit:buildx-stable-1'
 DEFAULT_RESTART_POLICY = 'unless-stopped'
@@ -65,22 +66,13 @@ def snake_case_driver_opts(driver_opts):
     return result
 
 
-class SpecError(ValueError):
-    """A bad input; the message names the option and the value."""
-
-
 def _label(option):
     return 'driver_opts.%s' % option
 
 
 def parse_size(value, option, allow_unlimited=False):
     """Bytes from a size like go-units RAMInBytes: 4g, 512MiB, 1.5g, 1024 (binary units)."""
-    if allow_unlimited and str(value).strip() == '-1':
-        return -1
-    try:
-        return ram_in_bytes(value)
-    except ValueError as exc:
-        raise SpecError("%s: invalid size '%s': %s" % (_label(option), value, exc))
+    return units.parse_size(value, _label(option), allow_unlimited=allow_unlimited)
 
 
 def parse_int(value, option):

@@ -10,22 +10,16 @@ Private to the buildkit.fleet collection: not for use from other collections; it
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import json
 import os
 
-from ansible_collections.buildkit.fleet.plugins.module_utils._cache import buildctl as cache
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.docker_ops import (
-    BuilderError, container_status, exec_run, inspect_container, volume_exists, wait_ready)
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import (
-    DRIVER, STATE_DIR, container_name, format_platform, volume_name)
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import (
-    APIError, DockerConnectionError, DockerException, connect, endpoint_params)
-
-EXEC_TIMEOUT = '10'
-
-
-class NodeError(Exception):
-    """A node cannot be used for this request; the message names the node."""
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.docker_ops import volume_exists
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.nodes import Node, NodeError
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import DRIVER, container_name, volume_name
+from ansible_collections.buildkit.fleet.plugins.module_utils._cache.du import summarize
+from ansible_collections.buildkit.fleet.plugins.module_utils._cache.workers import worker_facts
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import APIError, DockerException
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import format_platform
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.times import format_time, parse_time
 
 
 def last_activity(store, name):
@@ -34,95 +28,12 @@ def last_activity(store, name):
         path = os.path.join(store.root, 'activity', candidate)
         try:
             with open(path) as handle:
-                stamp = cache.parse_time(handle.read().strip())
+                stamp = parse_time(handle.read().strip())
         except (IOError, OSError):
             continue
         if stamp is not None:
-            return cache.format_time(stamp)
+            return format_time(stamp)
     return None
-
-
-class Node(object):
-    """One node of a builder on its own Docker endpoint."""
-
-    def __init__(self, node, params):
-        self.node = node
-        self.params = params
-        self.name = node['name']
-        self.container = container_name(self.name)
-        self.client = None
-        self.inspect = None
-
-    def connect(self):
-        try:
-            self.client = connect(endpoint_params(self.node['endpoint'] or '', self.params))
-        except DockerConnectionError as exc:
-            raise NodeError('node %s (endpoint %s): %s' % (self.name, self.node['endpoint'], exc))
-        return self.client
-
-    def refresh(self):
-        self.inspect = inspect_container(self.client, self.container)
-        return container_status(self.inspect)
-
-    def buildctl(self, *args):
-        """Run buildctl in the container; (stdout) or raise NodeError with the stderr."""
-        argv = list(args)
-        argv[1:1] = ['--timeout', EXEC_TIMEOUT]
-        try:
-            code, out, err = exec_run(self.client, self.container, argv)
-        except (APIError, DockerException) as exc:
-            raise NodeError('node %s: %s failed: %s' % (self.name, ' '.join(args[:3]), getattr(exc, 'explanation', None) or exc))
-        if code != 0:
-            raise NodeError('node %s: %s exited with %s: %s' % (self.name, ' '.join(args[:3]), code, (err or out).strip()[-500:]))
-        return out
-
-    def start(self, timeout):
-        """Start a stopped container and wait until buildkitd answers; returns the workers."""
-        try:
-            self.client.start(self.container)
-        except APIError as exc:
-            raise NodeError('node %s: starting %s failed: %s' % (self.name, self.container, exc.explanation or exc))
-        return self.ready(timeout)
-
-    def stop(self):
-        try:
-            self.client.stop(self.container)
-        except APIError as exc:
-            raise NodeError('node %s: stopping %s failed: %s' % (self.name, self.container, exc.explanation or exc))
-
-    def ready(self, timeout):
-        try:
-            return wait_ready(self.client, self.container, timeout)
-        except (BuilderError, APIError) as exc:
-            raise NodeError('node %s: %s' % (self.name, exc))
-
-    def workers(self):
-        try:
-            return json.loads(self.buildctl('buildctl', 'debug', 'workers', '--format', '{{json .}}') or '[]') or []
-        except ValueError as exc:
-            raise NodeError('node %s: buildctl debug workers answered something that is not JSON: %s' % (self.name, exc))
-
-    def version(self):
-        return cache.parse_debug_info(self.buildctl('buildctl', 'debug', 'info', '--format', '{{json .}}'))
-
-    def disk_usage(self, filters=None):
-        try:
-            return cache.parse_du(self.buildctl(*cache.du_argv(filters)))
-        except cache.CacheError as exc:
-            raise NodeError('node %s: %s' % (self.name, exc))
-
-    def free_bytes(self):
-        """Free bytes of the cache file system as BuildKit counts them (statfs), else df's available, else None."""
-        for argv, parse in ((['stat', '-f', '-c', '%f %s', STATE_DIR], cache.parse_statfs_free),
-                            (['df', '-P', '-k', STATE_DIR], cache.parse_df_free)):
-            try:
-                code, out, _err = exec_run(self.client, self.container, argv)
-            except (APIError, DockerException):
-                continue
-            free = parse(out) if code == 0 else None
-            if free is not None:
-                return free
-        return None
 
 
 def node_facts(node, params, bootstrap=False, bootstrap_timeout=60, check_mode=False,
@@ -162,13 +73,13 @@ def node_facts(node, params, bootstrap=False, bootstrap_timeout=60, check_mode=F
             return facts
         if access.inspect is not None:
             facts['started_at'] = ((access.inspect.get('State') or {}).get('StartedAt'))
-        facts.update(cache.worker_facts(workers))
+        facts.update(worker_facts(workers))
         facts.pop('worker_id', None)
         if not facts['buildkit_version']:
             facts['buildkit_version'] = access.version()
         if disk_usage:
             recs = access.disk_usage()
-            facts['disk_usage'] = cache.summarize(recs)
+            facts['disk_usage'] = summarize(recs)
             if records:
                 facts['disk_usage']['items'] = recs
     except (NodeError, APIError, DockerException) as exc:

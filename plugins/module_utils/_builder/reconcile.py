@@ -15,8 +15,9 @@ import time
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder import docker_ops as bd
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.compare import (
     container_differences, container_view, readable_node, store_differences)
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import (
-    DRIVER, container_name, container_spec, format_platform, volume_name)
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import DRIVER, container_name, container_spec, volume_name
+from ansible_collections.buildkit.fleet.plugins.module_utils._cache.workers import buildkit_version, detected_platforms
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import format_platform
 
 
 def _overall(statuses):
@@ -218,22 +219,14 @@ class Reconciler(object):
         if inspect is None and not self.check_mode:  # the container changed: look at it again
             inspect = bd.inspect_container(client, cspec['name'])
         fixed = [format_platform(p) for p in node['platforms']]
-        detected, version = [], None
-        for worker in workers:
-            for plat in worker.get('platforms') or worker.get('Platforms') or []:
-                text = format_platform(plat)
-                if text not in detected:
-                    detected.append(text)
-            bk_version = worker.get('BuildkitVersion') or worker.get('buildkitVersion') or {}
-            version = version or bk_version.get('Version') or bk_version.get('version')
         status = bd.container_status(inspect) if not self.check_mode else (
             'running' if self.params['state'] == 'present' else 'stopped')
         return {
             'name': node['name'],
             'endpoint': node['endpoint'],
             'status': status,
-            'buildkit_version': version,
-            'platforms': fixed + [p for p in detected if p not in fixed],
+            'buildkit_version': buildkit_version(workers),
+            'platforms': fixed + [p for p in detected_platforms(workers) if p not in fixed],
             'fixed_platforms': fixed,
             'driver_opts': dict(sorted(node['driver_opts'].items())),
             'flags': list(node['flags']),

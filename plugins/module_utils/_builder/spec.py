@@ -10,11 +10,12 @@ Private to the buildkit.fleet collection: not for use from other collections; it
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import platform as _platform
 import re
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder import driver_opts as dopts
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.driver_opts import SpecError
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.node_plan import node_entries
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import format_platform, normalize_platform
 
 try:
     import tomllib as _toml
@@ -33,11 +34,6 @@ CONFIG_FILE = 'buildkitd.toml'
 NETWORK_HOST_ENTITLEMENT = '--allow-insecure-entitlement=network.host'
 _NAME_RE = re.compile(r'^[a-zA-Z][a-zA-Z0-9._-]*$')
 
-_ARCH_ALIASES = {
-    'x86_64': ('amd64', ''), 'x86-64': ('amd64', ''), 'aarch64': ('arm64', ''), 'armhf': ('arm', 'v7'),
-    'armel': ('arm', 'v6'), 'i386': ('386', ''), 'i686': ('386', ''), 'ppc64el': ('ppc64le', ''),
-}
-
 
 def validate_name(name, option='name'):
     if not name or not _NAME_RE.match(name):
@@ -54,36 +50,6 @@ def container_name(node_name):
 
 def volume_name(node_name):
     return CONTAINER_PREFIX + node_name + VOLUME_SUFFIX
-
-
-def normalize_platform(text):
-    """{'architecture', 'os'[, 'variant']} the way containerd's platforms.Normalize does."""
-    value = str(text).strip().lower()
-    if value == 'local':
-        value = 'linux/' + _platform.machine()
-    parts = value.split('/')
-    if len(parts) == 1:
-        parts = ['linux'] + parts
-    if len(parts) > 3 or not all(parts):
-        raise SpecError("platforms: invalid platform '%s': use os/arch[/variant] like linux/arm64" % text)
-    os_name, arch, variant = parts[0], parts[1], parts[2] if len(parts) == 3 else ''
-    arch, default_variant = _ARCH_ALIASES.get(arch, (arch, ''))
-    variant = variant or default_variant
-    if arch == 'arm64' and variant == 'v8' or arch == 'amd64' and variant == 'v1':
-        variant = ''
-    if arch == 'arm' and not variant:
-        variant = 'v7'
-    result = {'architecture': arch, 'os': os_name}
-    if variant:
-        result['variant'] = variant
-    return result
-
-
-def format_platform(plat):
-    parts = [plat.get('os', ''), plat.get('architecture', '')]
-    if plat.get('variant'):
-        parts.append(plat['variant'])
-    return '/'.join(parts)
 
 
 def load_toml(text, option):
@@ -137,14 +103,6 @@ def node_spec(name, endpoint, buildx_opts, typed, flags, platforms, config_text,
     }
 
 
-def _node_entries(params, stored_names):
-    """The wanted nodes' own settings: O(nodes), or one node (named as in the store, else <name>0)."""
-    if params.get('nodes'):
-        return [dict(entry, name=entry.get('name') or '%s%d' % (params['name'], index))
-                for index, entry in enumerate(params['nodes'])]
-    return [{'name': stored_names[0] if stored_names else params['name'] + '0', 'platforms': params.get('platforms')}]
-
-
 def _check_unique(nodes):
     seen_names, seen_endpoints, seen_platforms = set(), {}, {}
     for node in nodes:
@@ -169,7 +127,7 @@ def desired_spec(params, endpoint, stored_names=None, config_text=None):
     base_opts = dopts.to_buildx(params.get('driver_opts'))
     config = load_toml(config_text, 'buildkitd_config') if config_text is not None else None
     nodes = []
-    for entry in _node_entries(params, stored_names):
+    for entry in node_entries(params, stored_names):
         label = 'nodes[%s]' % entry['name']
         node_name = validate_name(entry['name'], label + '.name').lower()
         opts = dict(base_opts)

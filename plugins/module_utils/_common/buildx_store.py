@@ -17,7 +17,8 @@ import json
 import os
 import shutil
 import tempfile
-import time
+
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.times import now_text
 
 _PLATFORM_KEYS = ('architecture', 'os', 'os.version', 'os.features', 'variant')
 
@@ -135,7 +136,7 @@ class BuildxStore(object):
         self.touch_activity(spec['name'])
 
     def touch_activity(self, name):
-        stamp = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()).encode('ascii')
+        stamp = now_text().encode('ascii')
         self._atomic_write(os.path.join('activity', name), stamp)
 
     def current(self):

@@ -12,6 +12,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
+
 _SIZE_RE = re.compile(r'^(\d+(?:\.\d+)?) ?([a-zA-Z]*)$')
 _UNITS = {'': 1, 'k': 1 << 10, 'm': 1 << 20, 'g': 1 << 30, 't': 1 << 40, 'p': 1 << 50}
 
@@ -30,3 +32,21 @@ def ram_in_bytes(text):
     if len(suffix) > 3 or unit not in _UNITS:
         raise ValueError("unknown unit '%s' (use b, k, m, g, t or p, optionally followed by b or ib)" % suffix)
     return int(float(number) * _UNITS[unit])
+
+
+def parse_size(value, option, allow_unlimited=False, error=SpecError):
+    """Bytes from a size option (an int, or text like 4g, 512MiB, 1.5g); V(-1) only with allow_unlimited.
+
+    Raises ``error`` (a SpecError) naming the option and the value."""
+    if isinstance(value, bool):
+        raise error("%s: invalid size '%s'" % (option, value))
+    if allow_unlimited and str(value).strip() == '-1':
+        return -1
+    if isinstance(value, int):
+        if value < 0:
+            raise error("%s: invalid size '%s': must not be negative" % (option, value))
+        return value
+    try:
+        return ram_in_bytes(value)
+    except ValueError as exc:
+        raise error("%s: invalid size '%s': %s" % (option, value, exc))

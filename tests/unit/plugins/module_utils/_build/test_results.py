@@ -58,8 +58,7 @@ def test_failure_without_vertex_uses_error_line():
 
 
 def test_emulators():
-    supported = r.parse_platforms_line('Name: b\nPlatforms: linux/amd64, linux/amd64/v2, linux/arm64*, linux/arm/v7\n')
-    assert supported == ['linux/amd64', 'linux/amd64/v2', 'linux/arm64', 'linux/arm/v7']
+    supported = ['linux/amd64', 'linux/amd64/v2', 'linux/arm64', 'linux/arm/v7']
     assert r.missing_emulators(['linux/arm64', 'linux/mips64le', 'linux/amd64'], supported, 'linux/amd64') == ['linux/mips64le']
     assert r.missing_emulators(['linux/mips64le'], [], 'linux/amd64') == []
     assert 'qemu role' in r.emulator_message('b', ['linux/mips64le'], supported)

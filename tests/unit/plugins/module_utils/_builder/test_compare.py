@@ -42,12 +42,6 @@ def test_network_id_compared_only_for_user_networks():
     assert [d['item'] for d in container_differences(actual, cspec, None, 'n2')] == ['container.network_id']
 
 
-def test_docker_times_sort_despite_trimmed_fractions():
-    from ansible_collections.buildkit.fleet.plugins.module_utils._builder.compare import docker_time
-    assert docker_time('2026-11-28T07:00:05Z') < docker_time('2026-11-28T07:00:05.1Z')
-    assert docker_time('2026-11-28T07:00:05.123456789Z') > docker_time('2026-11-28T07:00:05.12Z')
-
-
 def test_container_older_than_its_network_is_stale():
     cspec = cspec_for(network='builders')
     inspect = inspect_for(cspec, NetworkMode='builders')
