@@ -27,18 +27,20 @@ description:
     foreign program in an empty chroot, as BuildKit's own platform detection does.
 author:
   - buildkit.fleet contributors (@buildkit-fleet)
+extends_documentation_fragment:
+  - buildkit.fleet._attributes
 attributes:
   check_mode:
     support: full
-    description:
+    details:
       - Changes nothing; RV(handlers[].action) and RV(handlers[].file) tell what would be done. A missing
         interpreter (a package not installed yet) gives a warning instead of a failure.
   diff_mode:
     support: full
-    description: The kernel entries and handler files before and after, in the format the kernel shows them.
+    details: The kernel entries and handler files before and after, in the format the kernel shows them.
   idempotent:
     support: full
-    description: A second run with the same options changes nothing and reports no change.
+    details: A second run with the same options changes nothing and reports no change.
 options:
   platforms:
     description:

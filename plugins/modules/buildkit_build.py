@@ -29,17 +29,20 @@ description:
 author:
   - buildkit.fleet contributors (@buildkit-fleet)
 extends_documentation_fragment:
-  - buildkit.fleet.docker
+  - buildkit.fleet._docker
+  - buildkit.fleet._buildx_store
+  - buildkit.fleet._attributes
+  - buildkit.fleet._attributes.actiongroup_buildkit
 attributes:
   check_mode:
     support: full
-    description: Computes the fingerprint, checks the outputs and reports whether a build would run; builds nothing.
+    details: Computes the fingerprint, checks the outputs and reports whether a build would run; builds nothing.
   diff_mode:
     support: partial
-    description: Shows why the outputs are out of date (before) and the new fingerprint (after).
+    details: Shows why the outputs are out of date (before) and the new fingerprint (after).
   idempotent:
     support: full
-    description: With O(rebuild=changed) a second run with the same inputs skips the build and reports no change.
+    details: With O(rebuild=changed) a second run with the same inputs skips the build and reports no change.
 options:
   builder:
     description:
@@ -49,9 +52,6 @@ options:
   buildx_path:
     description:
       - Path of a standalone C(buildx) binary on the target. Without it C(docker buildx) is used.
-    type: path
-  buildx_config:
-    description: The buildx store directory. Defaults to E(BUILDX_CONFIG), else C(~/.docker/buildx) of the remote user.
     type: path
   context:
     description:

@@ -27,20 +27,23 @@ description:
 author:
   - buildkit.fleet contributors (@buildkit-fleet)
 extends_documentation_fragment:
-  - buildkit.fleet.docker
+  - buildkit.fleet._docker
+  - buildkit.fleet._buildx_store
+  - buildkit.fleet._attributes
+  - buildkit.fleet._attributes.actiongroup_buildkit
 attributes:
   check_mode:
     support: full
-    description:
+    details:
       - Predicts RV(ignore:changed) exactly and touches nothing (no pull, no container, no store file).
       - A C(driver_opts.network) that does not exist yet (an earlier task of the same check run would create it)
         gives a warning and the builder is predicted as if it existed.
   diff_mode:
     support: full
-    description: Shows the store entry, the container spec and the status before and after.
+    details: Shows the store entry, the container spec and the status before and after.
   idempotent:
     support: full
-    description: A second run with the same options reports no change (with O(recreate=always) it always re-creates).
+    details: A second run with the same options reports no change (with O(recreate=always) it always re-creates).
 options:
   name:
     description:
@@ -60,8 +63,8 @@ options:
   driver_opts:
     description:
       - The docker-container driver options of C(docker buildx create --driver-opt), one sub-option each.
-      - Each sub-option also accepts its buildx spelling, for example C(memory-swap) for O(driver_opts.memory_swap)
-        (translated by the action plugin before the module runs).
+      - Sub-options are spelled in snake_case; buildx spells the same keys with hyphens (C(memory-swap) is
+        O(driver_opts.memory_swap)). Hyphenated keys are refused, since Ansible option names must be Python identifiers.
       - Options not set are left out of the store, as buildx does, and take the buildx default.
     type: dict
     default: {}
@@ -165,7 +168,7 @@ options:
         elements: str
       driver_opts:
         description:
-          - Driver options of this node, with the same keys as O(driver_opts) (snake_case or buildx spelling);
+          - Driver options of this node, with the same keys as O(driver_opts) (snake_case);
             each one set here overrides the builder's.
           - Keys and values are checked like O(driver_opts); an unknown key fails the task.
         type: dict
@@ -229,7 +232,8 @@ options:
     default: false
   buildx_config:
     description:
-      - The buildx store directory. Defaults to E(BUILDX_CONFIG), else C(~/.docker/buildx) of the remote user.
+      - The buildx store directory on the target, the one C(docker buildx) reads builders from.
+      - Defaults to E(BUILDX_CONFIG), else C(buildx) in E(DOCKER_CONFIG), else C(~/.docker/buildx) of the remote user.
       - It must be a directory (or not exist yet); this is checked before anything changes.
     type: path
   lock_timeout:

@@ -25,26 +25,26 @@ description:
 author:
   - buildkit.fleet contributors (@buildkit-fleet)
 extends_documentation_fragment:
-  - buildkit.fleet.docker
+  - buildkit.fleet._docker
+  - buildkit.fleet._buildx_store
+  - buildkit.fleet._attributes
+  - buildkit.fleet._attributes.actiongroup_buildkit
 attributes:
   check_mode:
     support: full
-    description: Reads the same facts; with O(bootstrap=true) a stopped node is not started in check mode.
+    details: Reads the same facts; with O(bootstrap=true) a stopped node is not started in check mode.
   diff_mode:
     support: N/A
-    description: Nothing changes, so there is no diff.
+    details: Nothing changes, so there is no diff.
   idempotent:
     support: full
-    description: Reading changes nothing. With O(bootstrap=true) only the first run starts stopped nodes.
+    details: Reading changes nothing. With O(bootstrap=true) only the first run starts stopped nodes.
 options:
   name:
     description:
       - Name of the builder, as made by M(buildkit.fleet.buildkit_builder) or C(docker buildx create).
       - Without it every builder of the store is reported.
     type: str
-  buildx_config:
-    description: The buildx store directory. Defaults to E(BUILDX_CONFIG), else C(~/.docker/buildx) of the remote user.
-    type: path
   bootstrap:
     description:
       - Start stopped nodes (and wait until C(buildkitd) answers) before reading their facts, as
@@ -61,7 +61,7 @@ options:
     type: bool
     default: true
   disk_usage_records:
-    description: Also return every cache record in RV(builders[].nodes[].disk_usage.items).
+    description: Also return every cache record in RV(builders[].nodes[].disk_usage.entries).
     type: bool
     default: false
 notes:
@@ -246,8 +246,10 @@ builders:
               description: Records, total and reclaimable bytes per record type (V(regular), V(source.local), V(exec.cachemount), ...).
               type: dict
               sample: {regular: {records: 2, total: 5013504, reclaimable: 5013504}}
-            items:
-              description: Every record (id, type, size, in_use, shared, mutable, description, usage_count, created_at, last_used_at, parents).
+            entries:
+              description:
+                - Every record (id, type, size, in_use, shared, mutable, description, usage_count, created_at, last_used_at, parents).
+                - Not called C(items), so that Jinja's dot notation reaches it (C(items) is a method of every dict).
               type: list
               elements: dict
               returned: with O(disk_usage_records=true)

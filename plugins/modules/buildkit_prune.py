@@ -30,30 +30,30 @@ description:
 author:
   - buildkit.fleet contributors (@buildkit-fleet)
 extends_documentation_fragment:
-  - buildkit.fleet.docker
+  - buildkit.fleet._docker
+  - buildkit.fleet._buildx_store
+  - buildkit.fleet._attributes
+  - buildkit.fleet._attributes.actiongroup_buildkit
 attributes:
   check_mode:
     support: full
-    description:
+    details:
       - Removes nothing. Reports the records and orphaned volumes that would be removed and the bytes that would be
         reclaimed, computed from C(buildctl du) the way BuildKit selects records for a prune (an estimate when
         a storage limit is set, since BuildKit removes records one at a time until the limit holds).
       - Stopped nodes are not started in check mode; their RV(nodes[].reclaimed) is V(null).
   diff_mode:
     support: none
-    description: Removed records are listed in RV(nodes) and removed volumes in RV(orphaned_volumes); there is no diff.
+    details: Removed records are listed in RV(nodes) and removed volumes in RV(orphaned_volumes); there is no diff.
   idempotent:
     support: full
-    description: A second run with the same options removes nothing and reports no change.
+    details: A second run with the same options removes nothing and reports no change.
 options:
   name:
     description:
       - Name of the builder whose cache is pruned, as made by M(buildkit.fleet.buildkit_builder) or C(docker buildx create).
       - May be left out with O(orphaned_volumes=true) to only remove orphaned volumes.
     type: str
-  buildx_config:
-    description: The buildx store directory. Defaults to E(BUILDX_CONFIG), else C(~/.docker/buildx) of the remote user.
-    type: path
   filters:
     description: Which records to prune. Without filters every unused record is pruned (internal ones only with O(all)).
     type: dict

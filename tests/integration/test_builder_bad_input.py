@@ -19,6 +19,8 @@ CASES = [
     ('both config options', {'buildkitd_config_inline': 'debug = true', 'buildkitd_config': '/etc/hostname'},
      ['buildkitd_config', 'buildkitd_config_inline']),
     ('memory_swap without memory', {'driver_opts': {'memory_swap': '1g'}}, ['driver_opts.memory_swap', '1g']),
+    ('buildx spelling', {'driver_opts': {'memory-swap': '1g'}}, ['driver_opts', 'memory-swap']),
+    ('buildx spelling in a node', {'nodes': [{'driver_opts': {'cpu-quota': 1000}}]}, ['cpu_quota', 'cpu-quota']),
 ]
 
 

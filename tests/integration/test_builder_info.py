@@ -2,6 +2,8 @@
 import calendar
 import json
 import os
+import subprocess
+import sys
 import time
 
 import docker
@@ -74,8 +76,8 @@ def test_one_builder_full_facts_read_only(ansible, builder, docker_client, build
         assert sum(t['total'] for t in usage['by_type'].values()) == usage['total']
 
     records = ansible('buildkit_builder_info', name=name, buildx_config=buildx_config, disk_usage_records=True)
-    items = records['builder']['nodes'][0]['disk_usage']['items']
-    assert set(i['id'] for i in items) == set(before_du)
+    entries = records['builder']['nodes'][0]['disk_usage']['entries']
+    assert set(i['id'] for i in entries) == set(before_du)
     # nothing changed: container, store (activity included) and cache
     assert container_state(docker_client, node) == before_state
     assert store_snapshot(buildx_config) == before_store
@@ -165,3 +167,35 @@ def test_stopped_builder_stays_stopped_unless_bootstrap(ansible, builder, docker
     assert after[0] == stopped[0] and after[1] is True
     again = ansible('buildkit_builder_info', name=name, buildx_config=buildx_config, bootstrap=True)
     assert again['changed'] is False and again['builder']['nodes'][0]['booted'] is False
+
+
+DOT_PLAYBOOK = '''
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - buildkit.fleet.buildkit_builder:
+        name: {name}
+        buildx_config: {store}
+        pull: false
+        driver_opts: {{image: {image}}}
+    - buildkit.fleet.buildkit_builder_info:
+        name: {name}
+        buildx_config: {store}
+        disk_usage_records: true
+      register: info
+    - ansible.builtin.assert:
+        that:
+          - info.builder.nodes[0].disk_usage.entries is sequence
+          - info.builder.nodes[0].disk_usage.entries | length == info.builder.nodes[0].disk_usage.records
+'''
+
+
+def test_every_record_is_reachable_with_jinja_dot_notation(builder, tmp_path):
+    name = builder('dots')
+    playbook = tmp_path / 'play.yml'
+    playbook.write_text(DOT_PLAYBOOK.format(name=name, store=tmp_path / 'store', image=TEST_IMAGE))
+    proc = subprocess.run(['ansible-playbook', '-i', 'localhost,', '-c', 'local', str(playbook),
+                           '-e', 'ansible_python_interpreter=' + sys.executable],
+                          env=dict(os.environ, ANSIBLE_NOCOLOR='1'), capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

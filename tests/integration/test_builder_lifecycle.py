@@ -99,11 +99,11 @@ def test_absent_cleans_a_store_entry_without_container(ansible, builder, docker_
     assert result['changed'] and store_files(buildx_config) == []
 
 
-def test_buildx_spelled_driver_opts_are_accepted(ansible, builder, docker_client, buildx_config):
+def test_driver_opts_are_stored_in_buildx_spelling(ansible, builder, docker_client, buildx_config):
     name = builder('spell')
     args = dict(name=name, buildx_config=buildx_config, pull=False,
-                driver_opts={'image': TEST_IMAGE, 'memory': '512m', 'memory-swap': '1g', 'restart-policy': 'on-failure:2',
-                             'cpu-period': 100000, 'cpu-quota': '50000', 'cpuset-cpus': '0', 'cgroup-parent': '/docker/fleet'})
+                driver_opts={'image': TEST_IMAGE, 'memory': '512m', 'memory_swap': '1g', 'restart_policy': 'on-failure:2',
+                             'cpu_period': 100000, 'cpu_quota': '50000', 'cpuset_cpus': '0', 'cgroup_parent': '/docker/fleet'})
     assert ansible('buildkit_builder', **args)['changed']
     host = container(docker_client, name + '0')['HostConfig']
     assert (host['Memory'], host['MemorySwap']) == (512 << 20, 1 << 30)

@@ -79,7 +79,7 @@ class Build(object):
             self.env['DOCKER_CERT_PATH'] = certs
 
     def run(self, argv, stdin=None, timeout=120, extra_env=None):
-        return runner.run(argv, dict(self.env, **(extra_env or {})), stdin=stdin, timeout=timeout)
+        return runner.run(self.module, argv, dict(self.env, **(extra_env or {})), stdin=stdin, timeout=timeout)
 
     # --- inputs -------------------------------------------------------------------------------
     def check_builder(self):

@@ -38,6 +38,8 @@ BUILDX_KEYS = (
 )
 OPTION_BY_KEY = dict((key, option) for option, key in BUILDX_KEYS)
 
+# The argument spec of driver_opts. The buildx spellings (memory-swap) cannot be aliases: ansible-test sanity
+# (validate-modules parameter-invalid) refuses option names and aliases that are not Python identifiers.
 DRIVER_OPTS_ARGS = dict(
     image=dict(type='str'),
     network=dict(type='str'),
@@ -53,17 +55,6 @@ DRIVER_OPTS_ARGS = dict(
     cgroup_parent=dict(type='str'),
     env=dict(type='dict'),
 )
-
-
-def snake_case_driver_opts(driver_opts):
-    """driver_opts with buildx spellings (memory-swap) turned into option names (memory_swap)."""
-    result, given_as = {}, {}
-    for key, value in driver_opts.items():
-        name = OPTION_BY_KEY.get(key, key)
-        if name in result:
-            raise SpecError("driver_opts: both '%s' and '%s' are given; use one" % (given_as[name], key))
-        result[name], given_as[name] = value, key
-    return result
 
 
 def _label(option):
@@ -127,6 +118,9 @@ def _format_value(value):
 def to_buildx(driver_opts):
     """Module driver_opts -> buildx DriverOpts map (string values, only what was set)."""
     unknown = sorted(set(driver_opts or {}) - set(DRIVER_OPTS_ARGS))
+    if unknown and unknown[0] in OPTION_BY_KEY:
+        raise SpecError("driver_opts: '%s' is the buildx spelling; the option is %s"
+                        % (unknown[0], OPTION_BY_KEY[unknown[0]]))
     if unknown:
         raise SpecError("driver_opts: unknown option '%s'; known: %s" % (unknown[0], ', '.join(sorted(DRIVER_OPTS_ARGS))))
     opts = {}

@@ -81,7 +81,7 @@ def node_facts(node, params, bootstrap=False, bootstrap_timeout=60, check_mode=F
             recs = access.disk_usage()
             facts['disk_usage'] = summarize(recs)
             if records:
-                facts['disk_usage']['items'] = recs
+                facts['disk_usage']['entries'] = recs
     except (NodeError, APIError, DockerException) as exc:
         facts['error'] = str(exc)
         if facts['status'] == 'unknown':

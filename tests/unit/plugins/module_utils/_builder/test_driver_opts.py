@@ -80,15 +80,10 @@ def test_store_spelling_and_typed_values_compare_semantically():
     assert d.parse({'memory': '4g'}) == d.parse({'memory': '4096m'})
 
 
-def test_buildx_spellings_become_option_names():
-    assert d.snake_case_driver_opts({'memory-swap': '2g', 'cpu-quota': 1, 'env': {'a-b': 1}}) == {
-        'memory_swap': '2g', 'cpu_quota': 1, 'env': {'a-b': 1}}
-
-
-def test_both_spellings_is_an_error():
+def test_a_buildx_spelling_names_the_option_to_use():
     with pytest.raises(SpecError) as err:
-        d.snake_case_driver_opts({'memory_swap': '2g', 'memory-swap': '2g'})
-    assert "'memory_swap' and 'memory-swap'" in str(err.value)
+        d.to_buildx({'memory-swap': '2g'})
+    assert str(err.value) == "driver_opts: 'memory-swap' is the buildx spelling; the option is memory_swap"
 
 
 def test_unknown_option_names_it():

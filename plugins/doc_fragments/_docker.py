@@ -8,7 +8,10 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    """Docker daemon connection options shared by every module."""
+    """Docker daemon connection options shared by every module (buildkit.fleet._docker).
+
+    Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
+    """
 
     DOCUMENTATION = r'''
 options:
