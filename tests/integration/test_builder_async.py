@@ -82,8 +82,8 @@ def test_async_poll_and_async_status(builder, docker_client, tmp_path):
     host = container(docker_client, polled + '0')
     assert host['State']['Running'] and host['HostConfig']['Memory'] == 512 << 20
     assert out['polled_first']['builder']['nodes'][0]['container_id'] == host['Id']
-    # poll: 0 returned at once with a job id; async_status saw the module finish and change
-    assert out['started']['ansible_job_id'] and out['started'].get('changed') is not True
+    # poll: 0 returned at once with a job id (not finished); async_status saw the module finish and change
+    assert out['started']['ansible_job_id'] and out['started']['started'] and not out['started']['finished']
     assert out['background']['finished'] and out['background']['changed']
     assert container(docker_client, background + '0')['State']['Running']
     assert (store / 'instances' / polled).exists() and (store / 'instances' / background).exists()

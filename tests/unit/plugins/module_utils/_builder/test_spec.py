@@ -43,18 +43,6 @@ def test_buildkitd_flags_rules(flags, network, config, expected):
     assert s.buildkitd_flags(flags, network, config) == expected
 
 
-@pytest.mark.parametrize('text,expected', [
-    ('linux/amd64', {'architecture': 'amd64', 'os': 'linux'}),
-    ('linux/arm64/v8', {'architecture': 'arm64', 'os': 'linux'}),
-    ('linux/arm', {'architecture': 'arm', 'os': 'linux', 'variant': 'v7'}),
-    ('linux/arm/v6', {'architecture': 'arm', 'os': 'linux', 'variant': 'v6'}),
-    ('arm64', {'architecture': 'arm64', 'os': 'linux'}),
-    ('linux/x86_64', {'architecture': 'amd64', 'os': 'linux'}),
-])
-def test_platform_normalisation(text, expected):
-    assert s.normalize_platform(text) == expected
-
-
 def test_invalid_toml_names_option():
     with pytest.raises(SpecError) as err:
         s.desired_spec(params(), 'unix:///var/run/docker.sock', config_text='debug = = true')
