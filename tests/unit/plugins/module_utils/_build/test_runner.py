@@ -1,15 +1,24 @@
+import json
 import os
 import time
 
+from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import runner
 
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    patch_module_args = None
+
 
 def module():
-    with patch_module_args({}):
-        return AnsibleModule(argument_spec={})
+    if patch_module_args is not None:
+        with patch_module_args({}):
+            return AnsibleModule(argument_spec={})
+    basic._ANSIBLE_ARGS = json.dumps({'ANSIBLE_MODULE_ARGS': {}}).encode('utf-8')
+    return AnsibleModule(argument_spec={})
 
 
 def test_output_code_stdin_and_environment():
