@@ -12,7 +12,6 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule, _load_params
-from ansible.module_utils.six import string_types
 
 _API_VERSION_RE = re.compile(r'^(auto|\d+\.\d+)$')
 
@@ -23,7 +22,7 @@ def _dict_list_problem(name, value):
     for index, item in enumerate(value):
         if isinstance(item, dict):
             continue
-        if isinstance(item, string_types):
+        if isinstance(item, str):
             if '=' in item:
                 continue  # key=value, which core parses
             try:
