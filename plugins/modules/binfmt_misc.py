@@ -254,7 +254,7 @@ def main():
                                                  params['credentials'], params['masks'])
     except table.PlatformError as exc:
         module.fail_json(msg=str(exc))
-    reconciler = Reconciler(params, module.check_mode)
+    reconciler = Reconciler(params, module.check_mode, module.run_command)
     result = dict(changed=False, native_platforms=native, verified_platforms=[], record_file=params['record_file'],
                   missing_interpreters=[])
     try:

@@ -8,7 +8,6 @@ __metaclass__ = type
 
 import errno
 import os
-import subprocess
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._binfmt.entries import parse_entry, register_line
 
@@ -27,8 +26,10 @@ def _write(path, text):
 
 
 class Binfmt(object):
-    def __init__(self, mount=MOUNT):
-        self.mount = mount
+    """``run_command`` is AnsibleModule.run_command (used for modprobe, mount and systemd-binfmt)."""
+
+    def __init__(self, run_command, mount=MOUNT):
+        self.run_command, self.mount = run_command, mount
 
     def mounted(self):
         try:
@@ -38,11 +39,13 @@ class Binfmt(object):
         return os.path.exists(os.path.join(self.mount, 'register'))
 
     def do_mount(self):
-        subprocess.run(['modprobe', 'binfmt_misc'], capture_output=True, timeout=TIMEOUT, check=False)
-        proc = subprocess.run(['mount', '-t', 'binfmt_misc', 'binfmt_misc', self.mount],
-                              capture_output=True, text=True, timeout=TIMEOUT, check=False)
-        if proc.returncode != 0 or not self.mounted():
-            raise KernelError('cannot mount binfmt_misc on %s: %s' % (self.mount, (proc.stderr or proc.stdout).strip()))
+        try:
+            self._run(['modprobe', 'binfmt_misc'])
+        except KernelError:  # no modprobe (minimal hosts) or a built-in module: mount says the rest
+            pass
+        rc, out, err = self._run(['mount', '-t', 'binfmt_misc', 'binfmt_misc', self.mount])
+        if rc != 0 or not self.mounted():
+            raise KernelError('cannot mount binfmt_misc on %s: %s' % (self.mount, (err or out).strip()))
 
     def read(self, name):
         try:
@@ -71,9 +74,16 @@ class Binfmt(object):
 
     def apply_file(self, tool, path, name):
         """systemd-binfmt FILE: applies only that file (deletes the same-named rule first, no flush)."""
-        proc = subprocess.run([tool, path], capture_output=True, text=True, timeout=TIMEOUT, check=False)
-        if proc.returncode != 0:
-            raise KernelError('%s %s failed for %s: %s' % (tool, path, name, (proc.stderr or proc.stdout).strip()))
+        rc, out, err = self._run([tool, path])
+        if rc != 0:
+            raise KernelError('%s %s failed for %s: %s' % (tool, path, name, (err or out).strip()))
+
+    def _run(self, argv):
+        """(rc, stdout, stderr); `timeout` bounds the command where coreutils has it."""
+        tool = find_tool(argv[0])
+        if tool is None:
+            raise KernelError('%s is not installed on this host' % argv[0])
+        return self.run_command(with_time_limit([tool] + list(argv[1:]), TIMEOUT))
 
     @staticmethod
     def _control(path, text, what):
@@ -81,6 +91,26 @@ class Binfmt(object):
             _write(path, text)
         except (IOError, OSError) as exc:
             raise KernelError('the kernel refused to %s: %s' % (what, exc))
+
+
+def find_tool(name):
+    """Absolute path of a program in PATH or the sbin directories, else None."""
+    if os.path.isabs(name):
+        return name if os.access(name, os.X_OK) else None
+    dirs = os.environ.get('PATH', '').split(os.pathsep) + ['/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/bin', '/bin']
+    for folder in dirs:
+        path = os.path.join(folder, name)
+        if folder and os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def with_time_limit(argv, seconds):
+    """argv run under coreutils' timeout when it is there (it always is on the hosts we support)."""
+    for path in ('/usr/bin/timeout', '/bin/timeout'):
+        if os.access(path, os.X_OK):
+            return [path, str(seconds)] + list(argv)
+    return list(argv)
 
 
 def systemd_binfmt():

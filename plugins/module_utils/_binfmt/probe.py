@@ -9,10 +9,10 @@ __metaclass__ = type
 
 import os
 import shutil
+import signal
 import struct
-import subprocess
+import sys
 import tempfile
-import time
 
 EXIT_CODE = 42
 
@@ -85,55 +85,38 @@ def is_static(path):
     return True
 
 
-class _ChrootRun(object):
-    """One program started as /probe in its own empty chroot."""
+# Enters the empty chroot, arms an alarm (it survives exec, so a hanging program is killed) and runs /probe.
+_CHROOT_SHIM = 'import os, signal, sys; os.chroot(sys.argv[1]); os.chdir("/"); signal.alarm(int(sys.argv[2])); ' \
+    'os.execv("/probe", ["/probe"])'
 
-    def __init__(self, program):
-        self.root = tempfile.mkdtemp(prefix='binfmt-probe-')
-        self.proc, self.error = None, ''
-        path = os.path.join(self.root, 'probe')
+
+def _run_in_chroot(run_command, program, timeout):
+    """(exit code, error text) of a program started as /probe in its own empty chroot."""
+    root = tempfile.mkdtemp(prefix='binfmt-probe-')
+    try:
+        path = os.path.join(root, 'probe')
         with open(path, 'wb') as handle:
             handle.write(program)
         os.chmod(path, 0o755)
-        root = self.root
-
-        def enter():
-            os.chroot(root)
-            os.chdir('/')
-        try:
-            self.proc = subprocess.Popen(['/probe'], preexec_fn=enter, close_fds=True)  # pylint: disable=subprocess-popen-preexec-fn
-        except OSError as exc:
-            self.error = str(exc)
-
-    def result(self, deadline):
-        """(exit code or -1, error text); kills the program at the deadline."""
-        try:
-            if self.proc is None:
-                return -1, self.error
-            try:
-                return self.proc.wait(timeout=max(deadline - time.monotonic(), 0.1)), ''
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                return -1, 'no exit within the time limit'
-        finally:
-            shutil.rmtree(self.root, ignore_errors=True)
+        rc, out, err = run_command([sys.executable, '-c', _CHROOT_SHIM, root, str(int(max(timeout, 1)))])
+        if rc == -signal.SIGALRM:
+            return rc, 'no exit within %ss' % int(timeout)
+        return rc, (err or out).strip() if rc != EXIT_CODE else ''
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
-def check_handlers(entries, want_flags, execute, timeout=30):
-    """name -> errors (empty list = works) for registered entries. The foreign programs run side by side."""
+def check_handlers(entries, want_flags, execute, run_command, timeout=10):
+    """name -> errors (empty list = works) for registered entries, each foreign program run by run_command."""
     errors = dict((e['name'], static_errors(e, want_flags.get(e['name'], ''))) for e in entries)
-    runs = {}
     for entry in entries:
         arch = entry['name'][len('qemu-'):] if entry['name'].startswith('qemu-') else None
-        if execute and not errors[entry['name']] and arch in PROGRAMS:
-            runs[entry['name']] = (arch, _ChrootRun(make_elf(arch)))
-    deadline = time.monotonic() + timeout
-    for name, (arch, run) in runs.items():
-        code, why = run.result(deadline)
+        if not (execute and not errors[entry['name']] and arch in PROGRAMS):
+            continue
+        code, why = _run_in_chroot(run_command, make_elf(arch), timeout)
         if code != EXIT_CODE:
-            errors[name].append('a %s program did not run under emulation in an empty chroot (exit %s%s)'
-                                % (arch, code, ', ' + why if why else ''))
+            errors[entry['name']].append('a %s program did not run under emulation in an empty chroot (exit %s%s)'
+                                         % (arch, code, ', ' + why if why else ''))
     return errors
 
 

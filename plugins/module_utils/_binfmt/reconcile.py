@@ -20,9 +20,9 @@ class BinfmtFailure(Exception):
 
 
 class Reconciler(object):
-    def __init__(self, params, check_mode, kernel=None):
-        self.params, self.check_mode = params, check_mode
-        self.kernel = kernel or Binfmt()
+    def __init__(self, params, check_mode, run_command, kernel=None):
+        self.params, self.check_mode, self.run_command = params, check_mode, run_command
+        self.kernel = kernel or Binfmt(run_command)
         self.warnings = []
         self.missing = []
 
@@ -150,7 +150,7 @@ class Reconciler(object):
             else:
                 entries.append(entry)
         flags = dict((s['name'], s['after']['flags']) for s in steps)
-        for name, errors in check_handlers(entries, flags, self.params['verify']).items():
+        for name, errors in check_handlers(entries, flags, self.params['verify'], self.run_command).items():
             result[name] = {'verified': not errors, 'errors': errors}
         return result
 
