@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Puts the collections the roles need (community.docker and its dependency) next to buildkit.fleet in the
-# tests' ANSIBLE_COLLECTIONS_PATH root.
+# Puts the collections the roles need (community.docker and its dependency) and molecule-plugins' docker
+# driver needs (ansible.posix, for its create playbook) next to buildkit.fleet in the tests'
+# ANSIBLE_COLLECTIONS_PATH root.
 # No Galaxy access here: community.docker comes from the `ansible` package on PyPI (its sdist/wheel
 # bundles ansible_collections/community/docker). Downloaded once into the cache; idempotent.
 #   collections.sh DEST   (DEST = .../ansible_collections)
@@ -9,11 +10,11 @@ dest="${1:?usage: collections.sh ANSIBLE_COLLECTIONS_DIR}"
 CACHE="${BUILDKIT_FLEET_CACHE:-/var/cache/buildkit-fleet}/pypi-ansible"
 SPEC="${BUILDKIT_FLEET_ANSIBLE_SPEC:-ansible==12.*}"
 PYTHON="${PYTHON:-python3}"
-mkdir -p "$CACHE" "$dest/community"
+mkdir -p "$CACHE" "$dest/community" "$dest/ansible"
 
-NAMES=(docker library_inventory_filtering_v1)   # under community/
+NAMES=(community/docker community/library_inventory_filtering_v1 ansible/posix)
 have=0
-for name in "${NAMES[@]}"; do [[ -f $dest/community/$name/MANIFEST.json ]] && have=$((have + 1)); done
+for name in "${NAMES[@]}"; do [[ -f $dest/$name/MANIFEST.json ]] && have=$((have + 1)); done
 ((have < ${#NAMES[@]})) || exit 0
 # The cached archive (wheel preferred), downloaded once, time-bounded.
 archive=$(find "$CACHE" -maxdepth 1 \( -name 'ansible-*.whl' -o -name 'ansible-*.tar.gz' \) | sort | tail -1)
@@ -29,8 +30,8 @@ for name in "${NAMES[@]}"; do
 "$PYTHON" - "$archive" "$dest" "$name" <<'PY'
 import os, shutil, sys, tarfile, tempfile, zipfile
 archive, dest, name = sys.argv[1:4]
-marker = "ansible_collections/community/%s/" % name
-tmp = tempfile.mkdtemp(dir=os.path.join(dest, "community"))
+marker = "ansible_collections/%s/" % name
+tmp = tempfile.mkdtemp(dir=os.path.join(dest, name.split("/")[0]))
 try:
     if archive.endswith(".whl"):
         with zipfile.ZipFile(archive) as z:
@@ -54,12 +55,12 @@ try:
                 with t.extractfile(m) as src, open(out, "wb") as dst:
                     shutil.copyfileobj(src, dst)
     if not os.path.exists(os.path.join(tmp, "MANIFEST.json")):
-        sys.exit("collections.sh: community.%s not found in %s" % (name, archive))
-    final = os.path.join(dest, "community", name)
+        sys.exit("collections.sh: %s not found in %s" % (name.replace("/", "."), archive))
+    final = os.path.join(dest, name)
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 PY
-echo "collections.sh: community.$name $(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' "$dest/community/$name/MANIFEST.json" | head -1) in $dest/community/$name" >&2
+echo "collections.sh: ${name/\//.} $(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' "$dest/$name/MANIFEST.json" | head -1) in $dest/$name" >&2
 done

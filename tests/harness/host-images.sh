@@ -2,7 +2,7 @@
 # Bare Debian host images for the SSH fleet scenario (extensions/molecule/sshfleet), built with
 # mmdebstrap from the Debian archive and `docker import`ed as buildkit-fleet/host:SUITE.
 # Also: the SSH key pair Ansible uses for those hosts. Cached: a suite's rootfs tarball is rebuilt
-# only when the recipe (this file) changes. Usage: host-images.sh [SUITE...] (default: bookworm bullseye)
+# only when the recipe (packages, customize script) changes. Usage: host-images.sh [SUITE...] (default: bookworm bullseye)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -10,7 +10,6 @@ PACKAGES=openssh-server,python3,python3-apt,sudo,iproute2,iptables,ca-certificat
 HOST_USER=fleet
 KEY_DIR="$CACHE/fleet-ssh"
 LABEL=buildkit-fleet.host.recipe
-RECIPE=$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-12)
 suites=("$@"); ((${#suites[@]})) || suites=(bookworm bullseye)
 
 # The archive URI of this machine's apt sources (deb822 or one-line format).
@@ -47,6 +46,9 @@ apt-get clean; rm -rf /var/lib/apt/lists/*
 SH
 }
 
+# The recipe: the package list and the customize script (a change rebuilds the images).
+RECIPE=$({ echo "$PACKAGES"; customize; } | sha256sum | cut -c1-12)
+
 have_image() {  # $1 = suite
   [[ $(docker image inspect -f "{{index .Config.Labels \"$LABEL\"}}" "buildkit-fleet/host:$1" 2>/dev/null) == "$RECIPE" ]]
 }
@@ -76,6 +78,18 @@ if [[ ! -s $KEY_DIR/id_ed25519 ]]; then
   ssh-keygen -q -t ed25519 -N '' -C buildkit-fleet-hosts -f "$KEY_DIR/id_ed25519.tmp"
   mv "$KEY_DIR/id_ed25519.tmp.pub" "$KEY_DIR/id_ed25519.pub" && mv "$KEY_DIR/id_ed25519.tmp" "$KEY_DIR/id_ed25519"
 fi
+# Wheels of the Docker SDK (+ tomli) for the hosts' virtualenvs (the air-gapped path of roles/builder):
+# pure-Python wheels that suit Python 3.9 (bullseye) and 3.11 (bookworm).
+WHEELS="$CACHE/fleet-wheels"
+if [[ ! -s $WHEELS/.done ]]; then
+  log "pip download the Docker SDK wheels -> $WHEELS"
+  rm -rf "$WHEELS.tmp" && mkdir -p "$WHEELS.tmp"
+  timeout 300 python3 -m pip download --quiet --disable-pip-version-check --dest "$WHEELS.tmp" \
+    --only-binary=:all: --python-version 3.9 --implementation py --abi none --platform any 'docker>=7' tomli \
+    >>"$LOGDIR/host-images-wheels.log" 2>&1 || die "pip download failed (see $LOGDIR/host-images-wheels.log)"
+  rm -rf "$WHEELS" && mv "$WHEELS.tmp" "$WHEELS" && ls "$WHEELS" >"$WHEELS/.done"
+fi
+
 missing=()
 for s in "${suites[@]}"; do have_image "$s" && log "ok: buildkit-fleet/host:$s present" || missing+=("$s"); done
 ((${#missing[@]})) || exit 0
