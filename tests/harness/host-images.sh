@@ -78,16 +78,21 @@ if [[ ! -s $KEY_DIR/id_ed25519 ]]; then
   ssh-keygen -q -t ed25519 -N '' -C buildkit-fleet-hosts -f "$KEY_DIR/id_ed25519.tmp"
   mv "$KEY_DIR/id_ed25519.tmp.pub" "$KEY_DIR/id_ed25519.pub" && mv "$KEY_DIR/id_ed25519.tmp" "$KEY_DIR/id_ed25519"
 fi
-# Wheels of the Docker SDK (+ tomli) for the hosts' virtualenvs (the air-gapped path of roles/builder):
-# pure-Python wheels that suit Python 3.9 (bullseye) and 3.11 (bookworm).
+# Wheels of the Docker SDK (+ tomli, + paramiko for ssh:// nodes) for the hosts' virtualenvs (the air-gapped
+# path of roles/builder), for Python 3.9 (bullseye) and 3.11 (bookworm) on x86_64.
 WHEELS="$CACHE/fleet-wheels"
-if [[ ! -s $WHEELS/.done ]]; then
-  log "pip download the Docker SDK wheels -> $WHEELS"
+WHEEL_SPECS=('docker>=7' tomli paramiko)
+if [[ $(cat "$WHEELS/.specs" 2>/dev/null) != "${WHEEL_SPECS[*]}" ]]; then
+  log "pip download ${WHEEL_SPECS[*]} -> $WHEELS"
   rm -rf "$WHEELS.tmp" && mkdir -p "$WHEELS.tmp"
-  timeout 300 python3 -m pip download --quiet --disable-pip-version-check --dest "$WHEELS.tmp" \
-    --only-binary=:all: --python-version 3.9 --implementation py --abi none --platform any 'docker>=7' tomli \
-    >>"$LOGDIR/host-images-wheels.log" 2>&1 || die "pip download failed (see $LOGDIR/host-images-wheels.log)"
-  rm -rf "$WHEELS" && mv "$WHEELS.tmp" "$WHEELS" && ls "$WHEELS" >"$WHEELS/.done"
+  for py in 3.9 3.11; do
+    timeout 300 python3 -m pip download --quiet --disable-pip-version-check --dest "$WHEELS.tmp" \
+      --only-binary=:all: --python-version "$py" --implementation cp --platform manylinux_2_28_x86_64 \
+      --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 "${WHEEL_SPECS[@]}" \
+      >>"$LOGDIR/host-images-wheels.log" 2>&1 || die "pip download failed (see $LOGDIR/host-images-wheels.log)"
+  done
+  echo "${WHEEL_SPECS[*]}" >"$WHEELS.tmp/.specs"
+  rm -rf "$WHEELS" && mv "$WHEELS.tmp" "$WHEELS"
 fi
 
 missing=()
