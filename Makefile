@@ -15,7 +15,7 @@ PYTHON_NEWEST ?= 3.12
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/tests/output/collections
 export PATH := $(VENV)/bin:$(PATH)
 
-.PHONY: setup deps collection demo test unit integration lint sanity docs-lint docs ee importer bench bench-build bench-fleet molecule
+.PHONY: setup deps collection demo test unit integration lint sanity docs-lint docs ee importer bench bench-build bench-fleet bench-sshfleet molecule
 
 setup: deps
 	sudo_cmd=; [ "$$(id -u)" = 0 ] || sudo_cmd=sudo; $$sudo_cmd tests/harness/setup.sh
@@ -82,3 +82,7 @@ bench-build: setup collection
 # binfmt_misc is only read (shared lock): the builder role's no-op converge vs a read-only playbook, check mode 20 vs 1.
 bench-fleet: setup collection
 	flock -s -w 1800 /tmp/buildkit-fleet-binfmt.lock $(PYTHON) bench/fleet_bench.py
+
+# The SSH fleet (molecule scenario sshfleet): no-op converge over SSH, per host and for the 3 hosts together.
+bench-sshfleet: setup collection
+	flock -s -w 1800 /tmp/buildkit-fleet-binfmt.lock $(PYTHON) bench/sshfleet_bench.py
