@@ -22,5 +22,5 @@ unset DOCKER_HOST DOCKER_CONTEXT   # tests talk to the default /var/run/docker.s
 export BUILDKIT_FLEET_HOST_IMAGES="buildkit-fleet/host:bookworm buildkit-fleet/host:bullseye"
 export BUILDKIT_FLEET_HOST_KEY="$BUILDKIT_FLEET_CACHE/fleet-ssh/id_ed25519"  # user fleet, passwordless sudo
 export BUILDKIT_FLEET_IMAGE_TAR="$BUILDKIT_FLEET_CACHE/buildkit-$BUILDKIT_VERSION.tar"  # docker save of the image
-export BUILDKIT_FLEET_WHEELHOUSE="$BUILDKIT_FLEET_CACHE/fleet-wheels"  # docker>=7, tomli, paramiko wheels
+export BUILDKIT_FLEET_WHEELHOUSE="$BUILDKIT_FLEET_CACHE/fleet-wheels"  # docker>=7, tomli, paramiko wheels (+ .tar)
 export BUILDKIT_FLEET_BUILDX_BIN=/usr/local/lib/docker/cli-plugins/docker-buildx

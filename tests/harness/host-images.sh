@@ -91,6 +91,7 @@ if [[ $(cat "$WHEELS/.specs" 2>/dev/null) != "${WHEEL_SPECS[*]}" ]]; then
       --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 "${WHEEL_SPECS[@]}" \
       >>"$LOGDIR/host-images-wheels.log" 2>&1 || die "pip download failed (see $LOGDIR/host-images-wheels.log)"
   done
+  tar -C "$WHEELS.tmp" -cf "$WHEELS.tar.tmp" --exclude=.specs . && mv "$WHEELS.tar.tmp" "$WHEELS.tar"
   echo "${WHEEL_SPECS[*]}" >"$WHEELS.tmp/.specs"
   rm -rf "$WHEELS" && mv "$WHEELS.tmp" "$WHEELS"
 fi
