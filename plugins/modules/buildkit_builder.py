@@ -160,6 +160,11 @@ options:
           - Where the node's container runs, stored as the node C(Endpoint) as buildx stores it.
           - A V(unix://) socket, V(tcp://) (TLS with the O(nodes[].tls) options), V(ssh://user@host) (uses the C(ssh) client),
             or a docker context name (its host and TLS files are read from C(~/.docker/contexts)).
+          - For a daemon that requires TLS, name a docker context
+            (C(docker context create NAME --docker host=tcp://...,ca=...,cert=...,key=...)); C(docker buildx build)
+            reaches a raw V(tcp://) node endpoint without TLS, so only the module itself could use O(nodes[].tls).
+          - V(ssh://) endpoints need C(paramiko) next to the Docker SDK on the target (the SDK imports it), and the C(docker) CLI on the
+            remote host for the SDK's C(docker system dial-stdio).
           - Defaults to O(docker_host).
         type: str
       platforms:
