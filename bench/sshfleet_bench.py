@@ -48,8 +48,8 @@ def main():
         ephemeral = max(glob.glob(os.path.expanduser('~/.ansible/tmp/molecule.*.sshfleet/state.yml')),
                         key=os.path.getmtime).rsplit('/', 1)[0]   # the one molecule just used
         converge(ephemeral)   # warm-up (SSH control sockets, fact caches)
-        rows = [(host, [converge(ephemeral, host) for _ in range(ROUNDS)]) for host in HOSTS]
-        rows.append(('fleet (3 hosts, parallel)', [converge(ephemeral) for _ in range(ROUNDS)]))
+        rows = [(host, [converge(ephemeral, host) for _round in range(ROUNDS)]) for host in HOSTS]
+        rows.append(('fleet (3 hosts, parallel)', [converge(ephemeral) for _round in range(ROUNDS)]))
         print('no-op converge of qemu + network + builder over SSH, median of %d (seconds)' % ROUNDS)
         for name, times in rows:
             print('  %-28s %6.1f   (%s)' % (name, statistics.median(times), ', '.join('%.1f' % t for t in times)))
