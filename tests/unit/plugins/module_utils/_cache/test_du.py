@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._cache import du
@@ -5,17 +7,8 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._cache import worke
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import CacheError
 
 # Real `buildctl du --format '{{json .}}'` output of BuildKit v0.32.2 after a FROM scratch + 2 COPY build.
-DU = ('[{"id":"26q40","mutable":true,"inUse":false,"size":4096,"createdAt":"2026-11-28T07:17:25.093373797Z",'
-      '"lastUsedAt":"2026-11-28T07:17:25.366041023Z","usageCount":1,"parents":null,'
-      '"description":"local source for context","recordType":"source.local","shared":false},'
-      '{"id":"qm7wh","mutable":true,"inUse":false,"size":2007040,"createdAt":"2026-11-28T07:17:25.217985531Z",'
-      '"lastUsedAt":"2026-11-28T07:17:25.36541445Z","usageCount":1,"parents":["35euh"],'
-      '"description":"[2/2] COPY b.bin /b.bin","recordType":"regular","shared":false},'
-      '{"id":"35euh","mutable":false,"inUse":false,"size":3006464,"createdAt":"2026-11-28T07:17:25.212316547Z",'
-      '"lastUsedAt":"2026-11-28T07:17:25.364437876Z","usageCount":1,"parents":null,'
-      '"description":"[1/2] COPY a.bin /a.bin","recordType":"regular","shared":false},'
-      '{"id":"busy1","mutable":true,"inUse":true,"size":1000,"recordType":"exec.cachemount","shared":false},'
-      '{"id":"fe1","mutable":false,"inUse":false,"size":700,"recordType":"frontend","shared":true}]')
+with open(os.path.join(os.path.dirname(__file__), 'fixtures', 'buildctl_du.json')) as _handle:
+    DU = _handle.read()
 
 
 def test_parse_du_and_summary():
