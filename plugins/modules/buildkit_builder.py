@@ -385,186 +385,35 @@ duration:
   sample: 1.84
 '''
 
-import os
-import time
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.daemon_checks import check_cpus, explain
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.docker_ops import BuilderError, daemon_facts
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.driver_opts import DRIVER_OPTS_ARGS
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.node_plan import plan_endpoints
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.nodes import NodeError, connect_endpoints
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.reconcile import Reconciler
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import desired_spec, validate_name
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore, default_root
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import (
-    DOCKER_CONNECTION_ARGS, APIError, check_sdk, docker_host)
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.options import MUTUALLY_EXCLUSIVE, builder_options
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.run import BuilderRun, RunFailed
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import DOCKER_CONNECTION_ARGS
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import fail_early
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.locking import LockTimeout, held
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.store_repair import check_root, entry_path, set_aside
 
 
 def argument_spec():
-    spec = dict(
-        name=dict(type='str', required=True),
-        state=dict(type='str', default='present', choices=['present', 'stopped', 'absent']),
-        driver_opts=dict(type='dict', default={}, options=DRIVER_OPTS_ARGS),
-        buildkitd_config=dict(type='path'),
-        buildkitd_config_inline=dict(type='str'),
-        buildkitd_flags=dict(type='list', elements='str'),
-        platforms=dict(type='list', elements='str'),
-        nodes=dict(type='list', elements='dict', options=dict(
-            name=dict(type='str'),
-            endpoint=dict(type='str'),
-            platforms=dict(type='list', elements='str'),
-            driver_opts=dict(type='dict'),
-            buildkitd_flags=dict(type='list', elements='str'),
-            tls=dict(type='bool'),
-            validate_certs=dict(type='bool'),
-            ca_path=dict(type='path'),
-            client_cert=dict(type='path'),
-            client_key=dict(type='path'),
-        )),
-        keep_state=dict(type='bool', default=False),
-        bootstrap_timeout=dict(type='int', default=60),
-        recreate=dict(type='str', default='changed', choices=['changed', 'always', 'never']),
-        pull=dict(type='bool', default=True),
-        image_mirrors=dict(type='list', elements='str'),
-        image_archive=dict(type='path'),
-        use=dict(type='bool', default=False),
-        buildx_config=dict(type='path'),
-        lock_timeout=dict(type='int', default=600),
-    )
+    spec = builder_options()
     spec.update(DOCKER_CONNECTION_ARGS)
     return spec
-
-
-def config_text(params, store_root):
-    """The buildkitd.toml content to use, or None; read before anything is created."""
-    if params['buildkitd_config_inline'] is not None:
-        return params['buildkitd_config_inline']
-    path = params['buildkitd_config'] or os.path.join(store_root, 'buildkitd.default.toml')
-    if not params['buildkitd_config'] and not os.path.isfile(path):
-        return None
-    try:
-        with open(path, 'rb') as handle:
-            return to_text(handle.read())
-    except (IOError, OSError) as exc:
-        raise SpecError("buildkitd_config: cannot read '%s': %s" % (path, exc))
-
-
-def connect_nodes(module, endpoints):
-    """A client per node name, reaching every endpoint before anything changes."""
-    check_sdk(module)
-    try:
-        return connect_endpoints(endpoints, module.params)
-    except NodeError as exc:
-        module.fail_json(msg=str(exc))
-
-
-def plan(params, store, endpoint):
-    """(stored entry, corrupt-entry message, config text, wanted spec); validates every option, changes nothing."""
-    stored = corrupt = text = spec = None
-    try:
-        stored = store.read(params['name'])
-    except ValueError as exc:
-        corrupt = 'buildx store entry %s is not valid JSON (%s)' % (entry_path(store.root, params['name']), exc)
-    if params['state'] != 'absent':
-        text = config_text(params, store.root)
-        stored_names = [n['name'] for n in stored['nodes']] if stored else None
-        spec = desired_spec(params, endpoint, stored_names, text)
-    elif params.get('nodes'):
-        spec = desired_spec(dict(params, driver_opts={}), endpoint)
-    return stored, corrupt, text, spec
-
-
-def lock_keys(name, store, clients):
-    """One lock per builder name in the store, one per node container on its daemon."""
-    keys = ['store:%s:%s' % (os.path.realpath(store.root), name.lower())]
-    for node_name, client in clients.items():
-        keys.append('node:%s:%s' % (client.info().get('ID') or client.base_url, node_name))
-    return keys
-
-
-def set_corrupt_aside(module, reconciler, store, corrupt):
-    name = module.params['name']
-    if module.check_mode:
-        reconciler.actions.append('set aside corrupt store entry %s' % entry_path(store.root, name))
-        return
-    aside = set_aside(store.root, name)
-    reconciler.actions.append('set aside corrupt store entry %s' % entry_path(store.root, name))
-    reconciler.notes.append('%s; moved it to %s%s' % (corrupt, aside, '' if module.params['state'] == 'absent'
-                                                      else ' and wrote a new entry for the builder'))
-
-
-def converge(module, reconciler, store, endpoint, clients):
-    """Under the builder's locks: read the store again (another run may have changed it), then reconcile."""
-    params = module.params
-    stored, corrupt, text, spec = plan(params, store, endpoint)
-    reconciler.config_text = text
-    endpoints = plan_endpoints(params, spec, stored, endpoint)
-    clients.update(connect_nodes(module, dict((k, v) for k, v in endpoints.items() if k not in clients)))
-    if corrupt:
-        set_corrupt_aside(module, reconciler, store, corrupt)
-    if params['state'] == 'absent':
-        before, after = reconciler.remove(stored, list(endpoints))
-        return before, after, None, spec
-    infos = dict((name, clients[name].info()) for name in endpoints)
-    too_many = check_cpus(spec, infos)
-    if too_many:
-        raise SpecError(too_many)
-    facts = dict((name, daemon_facts(clients[name])) for name in endpoints)
-    return reconciler.ensure(spec, stored, facts) + (spec,)
 
 
 def main():
     fail_early(argument_spec())
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           mutually_exclusive=[('buildkitd_config', 'buildkitd_config_inline'), ('platforms', 'nodes')])
-    started = time.monotonic()
-    params = module.params
-    store = BuildxStore(params['buildx_config'] or default_root())
-    endpoint = docker_host(params)
-    spec = None
+                           mutually_exclusive=MUTUALLY_EXCLUSIVE)
+    run = BuilderRun(module.params, module.check_mode)
     try:
-        validate_name(params['name'])
-        for option in ('bootstrap_timeout', 'lock_timeout'):
-            if params[option] <= 0:
-                raise SpecError("%s: must be a positive number of seconds, got '%s'" % (option, params[option]))
-        bad_root = check_root(store.root)
-        if bad_root:
-            raise SpecError(bad_root)
-        if params['image_archive'] and not os.path.isfile(params['image_archive']):
-            raise SpecError("image_archive: '%s' is not a file on the target" % params['image_archive'])
-        stored, _corrupt, _text, spec = plan(params, store, endpoint)  # validates every option before any change
+        run.check()  # every option before any change
+        result = run.run(diff=module._diff)
     except SpecError as exc:
         module.fail_json(msg=str(exc))
-
-    clients = connect_nodes(module, plan_endpoints(params, spec, stored, endpoint))
-    reconciler = Reconciler(clients, store, params, None, module.check_mode)
-    record = None
-    try:
-        with held(lock_keys(params['name'], store, clients), params['lock_timeout'], 'builder %s' % params['name']):
-            before, after, record, spec = converge(module, reconciler, store, endpoint, clients)
-    except LockTimeout as exc:
-        module.fail_json(msg=str(exc), actions=reconciler.actions, differences=reconciler.differences)
-    except (SpecError, BuilderError, APIError) as exc:
-        msg = to_text(getattr(exc, 'explanation', None) or exc)
-        if isinstance(exc, APIError) or msg.startswith('creating container'):  # the daemon rejected something
-            msg = explain(msg, spec)
-        module.fail_json(msg=msg, actions=reconciler.actions, differences=reconciler.differences)
-
-    for warning in reconciler.warnings:
+    except RunFailed as exc:
+        module.fail_json(msg=exc.msg, **exc.details)
+    for warning in result.pop('warnings'):
         module.warn(warning)
-    result = dict(changed=bool(reconciler.actions), actions=reconciler.actions, differences=reconciler.differences,
-                  notes=reconciler.notes, timings=reconciler.timings, duration=round(time.monotonic() - started, 3))
-    if record is not None:
-        result['builder'] = record
-    if module._diff:
-        result['diff'] = dict(before=before, after=after)
     module.exit_json(**result)
 
 

@@ -32,8 +32,8 @@ class BuilderError(Exception):
     """A Docker-side failure; the message names what failed."""
 
 
-def daemon_facts(client):
-    info = client.info()
+def daemon_facts(client, info=None):
+    info = info or client.info()
     return {'cgroup_driver': info.get('CgroupDriver'),
             'userns': any('name=userns' in opt for opt in info.get('SecurityOptions') or []),
             'server_version': info.get('ServerVersion')}

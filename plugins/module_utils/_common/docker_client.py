@@ -168,13 +168,21 @@ def connect(params):
     return client
 
 
-def check_sdk(module):
+def sdk_problem():
+    """Why this interpreter cannot use the Docker SDK for Python (None when it can)."""
     if DOCKER_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib('docker (Docker SDK for Python >= 7.0.0)'),
-                         exception=DOCKER_IMPORT_ERROR)
+        return missing_required_lib('docker (Docker SDK for Python >= 7.0.0)')
     if _version_tuple(docker.__version__) < MIN_SDK_VERSION:
-        module.fail_json(msg='Docker SDK for Python %s is too old on the target; >= 7.0.0 is needed'
-                         % docker.__version__)
+        return 'Docker SDK for Python %s is too old on the target; >= 7.0.0 is needed' % docker.__version__
+    return None
+
+
+def check_sdk(module):
+    problem = sdk_problem()
+    if problem and DOCKER_IMPORT_ERROR:
+        module.fail_json(msg=problem, exception=DOCKER_IMPORT_ERROR)
+    if problem:
+        module.fail_json(msg=problem)
 
 
 def connect_or_fail(module):

@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) buildkit.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The options of one builder, shared by buildkit_builder and each item of buildkit_builders (pure).
+
+Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.driver_opts import DRIVER_OPTS_ARGS
+
+MUTUALLY_EXCLUSIVE = [('buildkitd_config', 'buildkitd_config_inline'), ('platforms', 'nodes')]
+
+# Shared by every builder of one buildkit_builders call (top-level options there).
+SHARED_OPTIONS = ('buildx_config', 'lock_timeout')
+
+
+def builder_options():
+    """The argument spec of one builder, without the Docker connection options."""
+    return dict(
+        name=dict(type='str', required=True),
+        state=dict(type='str', default='present', choices=['present', 'stopped', 'absent']),
+        driver_opts=dict(type='dict', default={}, options=DRIVER_OPTS_ARGS),
+        buildkitd_config=dict(type='path'),
+        buildkitd_config_inline=dict(type='str'),
+        buildkitd_flags=dict(type='list', elements='str'),
+        platforms=dict(type='list', elements='str'),
+        nodes=dict(type='list', elements='dict', options=dict(
+            name=dict(type='str'),
+            endpoint=dict(type='str'),
+            platforms=dict(type='list', elements='str'),
+            driver_opts=dict(type='dict'),
+            buildkitd_flags=dict(type='list', elements='str'),
+            tls=dict(type='bool'),
+            validate_certs=dict(type='bool'),
+            ca_path=dict(type='path'),
+            client_cert=dict(type='path'),
+            client_key=dict(type='path'),
+        )),
+        keep_state=dict(type='bool', default=False),
+        bootstrap_timeout=dict(type='int', default=60),
+        recreate=dict(type='str', default='changed', choices=['changed', 'always', 'never']),
+        pull=dict(type='bool', default=True),
+        image_mirrors=dict(type='list', elements='str'),
+        image_archive=dict(type='path'),
+        use=dict(type='bool', default=False),
+        buildx_config=dict(type='path'),
+        lock_timeout=dict(type='int', default=600),
+    )
+
+
+def item_options():
+    """One item of buildkit_builders: the builder options without the shared ones."""
+    spec = builder_options()
+    for name in SHARED_OPTIONS:
+        del spec[name]
+    return spec
