@@ -38,7 +38,7 @@ def _dict_list_problem(name, value):
 def problem(argument_spec, params):
     """A message naming the option for list-of-dict items that are not dicts, or a malformed api_version."""
     for name, spec in sorted(argument_spec.items()):
-        if spec.get('type') == 'list' and spec.get('elements') == 'dict' and spec.get('options'):
+        if spec.get('type') == 'list' and spec.get('elements') == 'dict':
             found = _dict_list_problem(name, params.get(name))
             if found:
                 return found

@@ -1,0 +1,181 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) buildkit.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Many builders in one module run (buildkit_builders): check every item, compare the networks, converge, wait.
+
+Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import time
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.docker_ops import BUILTIN_NETWORKS, BuilderError, wait_ready
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.network_check import network_differences
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.options import (
+    MUTUALLY_EXCLUSIVE, SHARED_OPTIONS, item_options)
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.run import BuilderRun, RunFailed
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import container_name
+from ansible_collections.buildkit.fleet.plugins.module_utils._cache.workers import detected_platforms
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import (
+    APIError, DOCKER_CONNECTION_ARGS, DockerConnectionError, NotFound, connect, sdk_problem)
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import problem
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import normalized_text
+
+NETWORK_ITEM_OPTIONS = dict(
+    name=dict(type='str', required=True),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    driver=dict(type='str', default='bridge'),
+    subnet=dict(type='str'),
+    gateway=dict(type='str'),
+    ip_range=dict(type='str'),
+    internal=dict(type='bool'),
+    mtu=dict(type='int'),
+    driver_options=dict(type='dict'),
+    labels=dict(type='dict'),
+)
+POLL_SECONDS = 1.0
+
+
+def _inspect_network(client, name):
+    try:
+        return client.inspect_network(name)
+    except NotFound:
+        return None
+    except APIError as exc:
+        raise BatchError('cannot inspect network %s: %s' % (name, exc))
+
+
+class BatchError(Exception):
+    """The whole call fails before any builder changed; `details` go into the result."""
+
+    def __init__(self, msg, **details):
+        super(BatchError, self).__init__(msg)
+        self.msg, self.details = msg, details
+
+
+def _label(index, item):
+    name = item.get('name') if isinstance(item, dict) else None
+    return 'builders[%d]%s' % (index, ' (%s)' % name if isinstance(name, str) and name else '')
+
+
+class Batch(object):
+    def __init__(self, params, check_mode, diff):
+        self.params, self.check_mode, self.diff = params, check_mode, diff
+        self.shared = dict((k, params[k]) for k in list(SHARED_OPTIONS) + list(DOCKER_CONNECTION_ARGS))
+        self.clients = {}  # one Docker client per endpoint, shared by the builders
+        self.runs, self.warnings, self.wanted_platforms = [], [], []
+
+    def check(self):
+        """Validate every item (types, values, files, the store) before anything changes; BatchError lists each bad one."""
+        errors, seen = [], {}
+        validator = ArgumentSpecValidator(item_options(), mutually_exclusive=MUTUALLY_EXCLUSIVE)
+        for index, item in enumerate(self.params['builders']):
+            label = _label(index, item)
+            if not isinstance(item, dict):
+                errors.append('%s: each item must be a dictionary of builder options, got %s %r'
+                              % (label, type(item).__name__, item))
+                continue
+            misplaced = sorted(k for k in item if k in self.shared)
+            found = problem(item_options(), item)
+            checked = validator.validate(item)
+            if misplaced or found or checked.error_messages:
+                errors.append('%s: %s' % (label, '; '.join(
+                    (['%s: give it once for all builders, not per item' % k for k in misplaced])
+                    + ([found] if found else []) + list(checked.error_messages))))
+                continue
+            run = BuilderRun(dict(checked.validated_parameters, **self.shared), self.check_mode, self.clients)
+            try:
+                run.check()
+            except SpecError as exc:
+                errors.append('%s: %s' % (label, exc))
+                continue
+            key = run.params['name'].lower()
+            if key in seen:
+                errors.append('%s: name %s is also given by %s (buildx names are case-insensitive)'
+                              % (label, run.params['name'], seen[key]))
+            seen[key] = label
+            self.runs.append(run)
+        try:
+            self.wanted_platforms = [normalized_text(p) for p in self.params['wait_for_platforms']]
+        except SpecError as exc:
+            errors.append('wait_for_platforms: %s' % exc)
+        for option in ('platforms_timeout', 'lock_timeout'):
+            if self.params[option] <= 0:
+                errors.append("%s: must be a positive number of seconds, got '%s'" % (option, self.params[option]))
+        if errors:
+            raise BatchError('; '.join(errors))
+        problem_sdk = sdk_problem()
+        if problem_sdk:
+            raise BatchError(problem_sdk, docker_sdk_missing=True)
+
+    def pending_networks(self):
+        """The networks of `networks` that are missing or differ, each with what differs. A builder's own network
+        that is not in `networks` must exist (outside check mode), else BatchError names the builder."""
+        listed = dict((n['name'], n) for n in self.params['networks'])
+        joined = [(index, run, run.params['driver_opts'].get('network')) for index, run in enumerate(self.runs)
+                  if run.params['state'] != 'absent' and not run.params.get('nodes')]
+        joined = [(i, r, n) for i, r, n in joined if n and n not in BUILTIN_NETWORKS and not n.startswith('container:')]
+        if not listed and not joined:
+            return []
+        try:
+            client = connect(self.params)
+        except DockerConnectionError as exc:
+            raise BatchError(str(exc))
+        pending = []
+        for name, wanted in listed.items():
+            differences = network_differences(dict((k, v) for k, v in wanted.items() if v is not None),
+                                              _inspect_network(client, name))
+            if differences:
+                pending.append({'name': name, 'differences': differences})
+        missing = ['%s: driver_opts.network: network \'%s\' does not exist on the daemon; create it first'
+                   % (_label(index, run.params), network) for index, run, network in joined
+                   if network not in listed and _inspect_network(client, network) is None]
+        if missing and not self.check_mode:  # check mode: the builder warns and is predicted as if it existed
+            raise BatchError('; '.join(missing))
+        return pending
+
+    def converge(self):
+        """Each builder in order; a failed one is reported and the others still run."""
+        results = []
+        for run in self.runs:
+            name, state = run.params['name'], run.params['state']
+            try:
+                result = run.run(diff=self.diff)
+            except RunFailed as exc:
+                results.append(dict(exc.details, name=name, state=state, changed=bool(exc.details.get('actions')),
+                                    failed=True, msg=exc.msg))
+                continue
+            self.warnings.extend('builder %s: %s' % (name, w) for w in result.pop('warnings'))
+            result = dict(result, name=name, state=state)
+            if state == 'present' and self.wanted_platforms and not self.check_mode:
+                self._wait_for_platforms(run, result)
+            results.append(result)
+        return results
+
+    def _wait_for_platforms(self, run, result):
+        """Poll the first node until it lists every wanted platform (BuildKit re-probes emulators)."""
+        node = result['builder']['nodes'][0]
+        client = run.reconciler.clients[node['name']]
+        started = time.monotonic()
+        deadline = started + self.params['platforms_timeout']
+        missing = [p for p in self.wanted_platforms if p not in node['platforms']]
+        while missing and time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+            try:
+                workers = wait_ready(client, container_name(node['name']), max(1, deadline - time.monotonic()))
+            except BuilderError as exc:
+                result.update(failed=True, msg=str(exc))
+                return
+            node['platforms'] = node['fixed_platforms'] + [
+                p for p in detected_platforms(workers) if p not in node['fixed_platforms']]
+            missing = [p for p in self.wanted_platforms if p not in node['platforms']]
+            result['timings']['platforms'] = round(time.monotonic() - started, 3)
+        if missing:
+            result.update(failed=True, msg='BuildKit lists %s but not %s after %ss (platforms_timeout)'
+                          % (', '.join(node['platforms']), ', '.join(missing), self.params['platforms_timeout']))
