@@ -10,10 +10,10 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: buildkit_builders
 short_description: Manage many BuildKit builders of one host in one call
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Converges every builder of O(builders) the way M(buildkit.fleet.buildkit_builder) converges one, in one
-    module run: one Python start, one Docker connection per endpoint. A loop of M(buildkit.fleet.buildkit_builder)
+    module run (one Python start, one Docker connection per endpoint). A loop of M(buildkit.fleet.buildkit_builder)
     over twenty builders starts Python twenty times; this module does not.
   - Every item is checked (types, values, names given twice, files) before any builder changes; a bad item
     fails the task naming the item and the option, and nothing is changed.
@@ -60,6 +60,7 @@ options:
       - When one is missing or differs from its item (in a way that would make C(community.docker.docker_network),
         called as that role calls it, change it), no builder is touched and RV(pending_networks) lists it, so that
         the network can be converged first and this module run again.
+      - In check mode the builders are predicted all the same (a network that does not exist yet gives a warning).
     type: list
     elements: dict
     default: []
@@ -157,7 +158,7 @@ builders:
     - One result per item of O(builders), in order, shaped like the result of M(buildkit.fleet.buildkit_builder)
       (C(name), C(state), C(changed), C(actions), C(differences), C(notes), C(timings), C(duration), and C(builder)
       unless absent), with C(failed) and C(msg) for a builder that failed.
-    - Empty when RV(pending_networks) is not.
+    - Empty when RV(pending_networks) is not (outside check mode).
   returned: always
   type: list
   elements: dict
@@ -220,13 +221,14 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     started = time.monotonic()
     batch = Batch(module.params, module.check_mode, module._diff)
-    common = dict(interpreter=sys.executable, builders=[], pending_networks=[])
+    common = dict(interpreter=sys.executable)
     try:
         batch.check()  # every item before any change
         pending = batch.pending_networks()
-        results = [] if pending else batch.converge()
+        results = [] if pending and not module.check_mode else batch.converge()
     except BatchError as exc:
-        module.fail_json(msg=exc.msg, duration=round(time.monotonic() - started, 3), **dict(common, **exc.details))
+        module.fail_json(msg=exc.msg, duration=round(time.monotonic() - started, 3), builders=[], pending_networks=[],
+                         **dict(common, **exc.details))
     for warning in batch.warnings:
         module.warn(warning)
     result = dict(common, changed=any(r['changed'] for r in results), builders=results, pending_networks=pending,
