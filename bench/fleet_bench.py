@@ -3,7 +3,7 @@ ansible-playbook runs on localhost (same Ansible overhead). Prints medians and r
 
 no-op:  the converged builder role vs three `command:` tasks reading the same three things
         (the binfmt_misc handlers, the network, the builder)      target <= 1.5x
-check:  the builder role in check mode over 20 builders vs 1 builder (one loop)  target <= 2x
+check:  the builder role in check mode over 20 builders vs 1 builder (one buildkit_builders run)  target <= 2x
 binfmt_misc is only read (the harness's handlers are adopted); run under
 `flock -s -w 1800 /tmp/buildkit-fleet-binfmt.lock`."""
 import json

@@ -24,6 +24,15 @@ PLAYBOOK = '''
       register: info
     - ansible.builtin.assert:
         that: info.builders[0].nodes[0].status == 'running'
+    - buildkit.fleet.buildkit_builders:
+        builders:
+          - name: {name}
+            pull: false
+            driver_opts:
+              image: {image}
+      register: batch
+    - ansible.builtin.assert:
+        that: not batch.changed and batch.builders[0].builder.nodes[0].status == 'running'
 '''
 
 

@@ -1,0 +1,63 @@
+"""Batch.check: every item is judged before anything runs; messages name the item and the option."""
+import pytest
+
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder import batch as b
+
+
+def params(tmp_path, builders, **kw):
+    base = dict(builders=builders, networks=[], wait_for_platforms=[], platforms_timeout=60,
+                buildx_config=str(tmp_path / 'buildx'), lock_timeout=600, docker_host=None, tls=False,
+                validate_certs=False, ca_path=None, client_cert=None, client_key=None, api_version='auto', timeout=60)
+    base.update(kw)
+    return base
+
+
+def check(tmp_path, builders, **kw):
+    batch = b.Batch(params(tmp_path, builders, **kw), check_mode=True, diff=False)
+    with pytest.raises(b.BatchError) as err:
+        batch.check()
+    return err.value.msg
+
+
+def test_good_items_get_defaults(tmp_path, monkeypatch):
+    monkeypatch.setattr(b, 'sdk_problem', lambda: None)
+    batch = b.Batch(params(tmp_path, [{'name': 'one'}, {'name': 'two', 'state': 'absent'}],
+                           wait_for_platforms=['arm64', 'linux/arm/v7']), check_mode=True, diff=False)
+    batch.check()
+    assert [r.params['name'] for r in batch.runs] == ['one', 'two']
+    assert batch.runs[0].params['recreate'] == 'changed' and batch.runs[0].params['lock_timeout'] == 600
+    assert batch.wanted_platforms == ['linux/arm64', 'linux/arm/v7']
+
+
+@pytest.mark.parametrize('item,words', [
+    ({'name': 'x', 'driver_opts': {'memory': 'lots'}}, ['builders[1] (x)', 'driver_opts.memory', 'lots']),
+    ({'name': 'x', 'state': 'up'}, ['builders[1] (x)', 'state', 'up']),
+    ({'name': 'x', 'lock_timeout': 5}, ['builders[1] (x)', 'lock_timeout', 'once for all builders']),
+    ({'name': 'x', 'nodes': ['a']}, ['builders[1] (x)', 'nodes[0]']),
+    ({'state': 'present'}, ['builders[1]', 'name']),
+    ('x', ['builders[1]', 'must be a dictionary']),
+    ({'name': 'ONE'}, ['builders[1] (ONE)', 'also given by builders[0] (one)']),
+])
+def test_bad_items_are_named(tmp_path, item, words):
+    msg = check(tmp_path, [{'name': 'one'}, item])
+    for word in words:
+        assert word in msg, msg
+    assert 'builders[0]:' not in msg
+
+
+def test_every_bad_item_is_listed_at_once(tmp_path):
+    msg = check(tmp_path, [{'name': 'a', 'recreate': 'sometimes'}, {'name': 'b', 'driver_opts': {'cpu_quota': 'x'}}])
+    assert 'builders[0] (a)' in msg and 'builders[1] (b)' in msg
+
+
+def test_bad_platform_and_timeouts(tmp_path):
+    msg = check(tmp_path, [{'name': 'a'}], wait_for_platforms=['linux//x'], platforms_timeout=0)
+    assert 'wait_for_platforms' in msg and 'platforms_timeout' in msg
+
+
+def test_missing_sdk_is_reported_after_the_items(tmp_path, monkeypatch):
+    monkeypatch.setattr(b, 'sdk_problem', lambda: 'no docker here')
+    batch = b.Batch(params(tmp_path, [{'name': 'a'}]), check_mode=False, diff=False)
+    with pytest.raises(b.BatchError) as err:
+        batch.check()
+    assert err.value.msg == 'no docker here' and err.value.details == {'docker_sdk_missing': True}
