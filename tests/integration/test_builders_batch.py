@@ -141,3 +141,27 @@ def test_an_interpreter_without_the_docker_sdk_is_reported(tmp_path, builder, bu
     assert proc.returncode != 0 and result['docker_sdk_missing'] is True, result
     assert result['interpreter'] == '/usr/bin/python3' and 'docker' in result['msg']
     assert store_files(buildx_config) == []
+
+
+def test_two_runs_at_once_converge_the_same_builders_once(tmp_path, builder, docker_client, buildx_config):
+    """Two ansible processes with the same three builders: per-builder locks serialize them; both succeed."""
+    import os
+    import subprocess
+    import sys
+    names = [builder('par') for _ in range(3)]
+    args = json.dumps({'builders': [item(n) for n in names], 'buildx_config': buildx_config})
+    procs = [subprocess.Popen(['ansible', 'localhost', '-i', 'localhost,', '-c', 'local', '-m', 'buildkit.fleet.buildkit_builders',
+                               '-a', args, '-t', str(tmp_path / ('tree%d' % i)), '-e', 'ansible_python_interpreter=' + sys.executable],
+                              env=dict(os.environ, ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0'),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for i in range(2)]
+    outputs = [p.communicate(timeout=300)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    results = []
+    for i in range(2):
+        with open(str(tmp_path / ('tree%d' % i) / 'localhost')) as handle:
+            results.append(json.load(handle))
+    # every builder was created by exactly one of the runs; the other found it converged
+    for index in range(3):
+        assert sorted(bool(r['builders'][index]['actions']) for r in results) == [False, True], results
+    assert all(container(docker_client, n + '0')['State']['Running'] for n in names)
+    assert sorted(os.listdir(os.path.join(buildx_config, 'instances'))) == sorted(n.lower() for n in names)
