@@ -23,7 +23,7 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._builder.reconcile 
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import desired_spec, validate_name
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore, default_root
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import (
-    APIError, docker_host, sdk_problem)
+    BROKEN_CONNECTION, APIError, docker_host, sdk_problem)
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.locking import LockTimeout, held
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.store_repair import check_root, entry_path, set_aside
@@ -152,7 +152,22 @@ class BuilderRun(object):
         return reconciler.ensure(spec, stored, facts)
 
     def run(self, diff=False):
-        """Converge; the result dict of buildkit_builder (with `warnings`), or RunFailed."""
+        """Converge; the result dict of buildkit_builder (with `warnings`), or RunFailed. A connection that
+        breaks before anything changed (an ssh:// or tcp:// endpoint dropping it) is made anew, once."""
+        for attempt in (1, 2):
+            try:
+                return self._run_once(diff)
+            except BROKEN_CONNECTION as exc:
+                changed = bool(self.reconciler and self.reconciler.actions) and not self.check_mode
+                if attempt == 2 or changed:
+                    raise RunFailed('the connection to the Docker daemon broke (%s: %s)%s; run the task again'
+                                    % (type(exc).__name__, exc, ' after a change' if changed else ' twice'),
+                                    actions=self.reconciler.actions if self.reconciler else [],
+                                    differences=self.reconciler.differences if self.reconciler else [])
+                self.shared_clients.clear()
+        return None  # not reached
+
+    def _run_once(self, diff):
         clients = self._connect(plan_endpoints(self.params, self.spec, self.stored, self.endpoint))
         self.reconciler = Reconciler(clients, self.store, self.params, None, self.check_mode)
         reconciler = self.reconciler

@@ -18,10 +18,14 @@ import traceback
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 DOCKER_IMPORT_ERROR = None
+# A connection dropped under a request (an ssh:// or tcp:// endpoint), not an answer of the daemon.
+BROKEN_CONNECTION = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 try:
     import docker
     import docker.constants
     from docker.errors import APIError, DockerException, NotFound, ImageNotFound  # noqa: F401 pylint: disable=unused-import
+    from requests.exceptions import ConnectionError as _RequestsConnectionError
+    BROKEN_CONNECTION += (_RequestsConnectionError,)
 except ImportError:
     DOCKER_IMPORT_ERROR = traceback.format_exc()
 
