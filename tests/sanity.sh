@@ -9,17 +9,8 @@ source "$repo/tests/harness/lib.sh"
 core="${1:?usage: sanity.sh CORE PYTHON [args]}" pyver="${2:?usage: sanity.sh CORE PYTHON [args]}"
 shift 2
 
-# The interpreter: pythonX.Y on PATH, else a pyenv build of it.
-python=$(command -v "python$pyver" || true)
-if [[ -z $python || $python == */shims/* ]]; then
-  python=$(find "${PYENV_ROOT:-$HOME/.pyenv}/versions" -maxdepth 3 -path "*/versions/$pyver.*/bin/python$pyver" 2>/dev/null \
-             | sort -V | tail -1)
-fi
-[[ -x $python ]] || die "ansible-core $core needs Python $pyver: no python$pyver on PATH nor under ${PYENV_ROOT:-$HOME/.pyenv}/versions"
 apt_install shellcheck   # ansible-test's shellcheck test skips itself without it
-
-venv="${BUILDKIT_FLEET_VENVS:-$CACHE/venvs}/ansible-core-$core-py$pyver"
-"$repo/tests/venv.sh" "$venv" "$python" "ansible-core==$core.*" -r "$repo/tests/unit/requirements.txt"
+venv=$("$repo/tests/core_venv.sh" "$core" "$pyver")
 export PATH="$venv/bin:$PATH"
 log "ansible-core $(python -c 'import ansible.release as r; print(r.__version__)'), Python $pyver"
 
