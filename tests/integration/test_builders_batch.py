@@ -148,7 +148,7 @@ def test_two_runs_at_once_converge_the_same_builders_once(tmp_path, builder, doc
     import os
     import subprocess
     import sys
-    names = [builder('par') for _ in range(3)]
+    names = [builder('par') for _index in range(3)]
     args = json.dumps({'builders': [item(n) for n in names], 'buildx_config': buildx_config})
     procs = [subprocess.Popen(['ansible', 'localhost', '-i', 'localhost,', '-c', 'local', '-m', 'buildkit.fleet.buildkit_builders',
                                '-a', args, '-t', str(tmp_path / ('tree%d' % i)), '-e', 'ansible_python_interpreter=' + sys.executable],
