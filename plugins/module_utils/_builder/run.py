@@ -152,20 +152,46 @@ class BuilderRun(object):
         return reconciler.ensure(spec, stored, facts)
 
     def run(self, diff=False):
-        """Converge; the result dict of buildkit_builder (with `warnings`), or RunFailed. A connection that
-        breaks before anything changed (an ssh:// or tcp:// endpoint dropping it) is made anew, once."""
+        """Converge; the result dict of buildkit_builder (with `warnings`), or RunFailed. A connection that breaks
+        under a request (an ssh:// or tcp:// endpoint dropping it) is made anew and the builder converged again:
+        converging is idempotent, so what the broken attempt made is adopted (or removed if the task fails)."""
+        broken, cause = None, None  # the reconciler of the attempt whose connection broke, and why
         for attempt in (1, 2):
             try:
-                return self._run_once(diff)
+                result = self._run_once(diff)
             except BROKEN_CONNECTION as exc:
-                changed = bool(self.reconciler and self.reconciler.actions) and not self.check_mode
-                if attempt == 2 or changed:
-                    raise RunFailed('the connection to the Docker daemon broke (%s: %s)%s; run the task again'
-                                    % (type(exc).__name__, exc, ' after a change' if changed else ' twice'),
-                                    actions=self.reconciler.actions if self.reconciler else [],
+                if attempt == 2:
+                    self._roll_back(broken)
+                    raise RunFailed('the connection to the Docker daemon broke twice (%s: %s); run the task again'
+                                    % (type(exc).__name__, exc), actions=self._actions(broken),
                                     differences=self.reconciler.differences if self.reconciler else [])
+                broken, cause = self.reconciler, '%s: %s' % (type(exc).__name__, exc)
                 self.shared_clients.clear()
+                continue
+            except RunFailed:
+                self._roll_back(broken)
+                raise
+            if broken is not None:
+                result['actions'] = self._actions(broken)
+                result['changed'] = bool(result['actions'])
+                result['differences'] = broken.differences or result['differences']
+                result['notes'].append('the connection to the Docker daemon broke once (%s); connected again and '
+                                       'converged the builder again' % cause)
+            return result
         return None  # not reached
+
+    def _actions(self, broken):
+        """The actions of the broken attempt (changes it made) and of the last one."""
+        earlier = broken.actions if broken is not None and not self.check_mode else []
+        return earlier + (self.reconciler.actions if self.reconciler is not broken else [])
+
+    def _roll_back(self, broken):
+        """The task fails: remove what the broken attempt created, as a failed attempt removes its own."""
+        if broken is not None:
+            try:
+                broken._rollback()  # pylint: disable=protected-access
+            except Exception:  # best effort: the daemon may be gone
+                pass
 
     def _run_once(self, diff):
         clients = self._connect(plan_endpoints(self.params, self.spec, self.stored, self.endpoint))
