@@ -14,15 +14,15 @@ import time
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.docker_ops import BUILTIN_NETWORKS, BuilderError, wait_ready
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.docker_ops import BuilderError, check_network, wait_ready
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.network_check import network_differences
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.options import (
     MUTUALLY_EXCLUSIVE, SHARED_OPTIONS, item_options)
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.run import BuilderRun, RunFailed
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.run import BuilderRun, RunFailed, default_client
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import container_name
 from ansible_collections.buildkit.fleet.plugins.module_utils._cache.workers import detected_platforms
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import (
-    APIError, DOCKER_CONNECTION_ARGS, DockerConnectionError, NotFound, connect, sdk_problem)
+    APIError, DOCKER_CONNECTION_ARGS, DockerConnectionError, NotFound, sdk_problem)
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import problem
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import normalized_text
@@ -74,7 +74,8 @@ class Batch(object):
     def check(self):
         """Validate every item (types, values, files, the store) before anything changes; BatchError lists each bad one."""
         errors, seen = [], {}
-        validator = ArgumentSpecValidator(item_options(), mutually_exclusive=MUTUALLY_EXCLUSIVE)
+        options = item_options()
+        validator = ArgumentSpecValidator(options, mutually_exclusive=MUTUALLY_EXCLUSIVE)
         for index, item in enumerate(self.params['builders']):
             label = _label(index, item)
             if not isinstance(item, dict):
@@ -82,7 +83,7 @@ class Batch(object):
                               % (label, type(item).__name__, item))
                 continue
             misplaced = sorted(k for k in item if k in self.shared)
-            found = problem(item_options(), item)
+            found = problem(options, item)
             checked = validator.validate(item)
             if misplaced or found or checked.error_messages:
                 errors.append('%s: %s' % (label, '; '.join(
@@ -120,11 +121,11 @@ class Batch(object):
         listed = dict((n['name'], n) for n in self.params['networks'])
         joined = [(index, run, run.params['driver_opts'].get('network')) for index, run in enumerate(self.runs)
                   if run.params['state'] != 'absent' and not run.params.get('nodes')]
-        joined = [(i, r, n) for i, r, n in joined if n and n not in BUILTIN_NETWORKS and not n.startswith('container:')]
+        joined = [(i, r, n) for i, r, n in joined if n and n not in listed]
         if not listed and not joined:
             return []
         try:
-            client = connect(self.params)
+            client = default_client(self.clients, self.params)
         except DockerConnectionError as exc:
             raise BatchError(str(exc))
         pending = []
@@ -133,9 +134,14 @@ class Batch(object):
                                               _inspect_network(client, name))
             if differences:
                 pending.append({'name': name, 'differences': differences})
-        missing = ['%s: driver_opts.network: network \'%s\' does not exist on the daemon; create it first'
-                   % (_label(index, run.params), network) for index, run, network in joined
-                   if network not in listed and _inspect_network(client, network) is None]
+        missing = []
+        for index, run, network in joined:
+            try:
+                check_network(client, network)  # built-in modes pass; a missing user network is named
+            except BuilderError as exc:
+                missing.append('%s: %s' % (_label(index, run.params), exc))
+            except APIError as exc:
+                raise BatchError('cannot inspect network %s: %s' % (network, exc))
         if missing and not self.check_mode:  # check mode: the builder warns and is predicted as if it existed
             raise BatchError('; '.join(missing))
         return pending

@@ -23,10 +23,22 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._builder.reconcile 
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import desired_spec, validate_name
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore, default_root
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import (
-    BROKEN_CONNECTION, APIError, docker_host, sdk_problem)
+    BROKEN_CONNECTION, APIError, connect, docker_host, sdk_problem)
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.locking import LockTimeout, held
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.store_repair import check_root, entry_path, set_aside
+
+
+def _client_key(endpoint, overrides):
+    return repr((endpoint, sorted((overrides or {}).items())))
+
+
+def default_client(clients, params):
+    """The client of docker_host, shared with the builder nodes there (`clients` as BuilderRun keeps them)."""
+    key = _client_key(docker_host(params), None)
+    if key not in clients:
+        clients[key] = connect(params)
+    return clients[key]
 
 
 class RunFailed(Exception):
@@ -100,7 +112,7 @@ class BuilderRun(object):
             raise RunFailed(problem, docker_sdk_missing=True)
         clients, missing = {}, {}
         for node_name, (endpoint, overrides) in endpoints.items():
-            key = repr((endpoint, sorted((overrides or {}).items())))
+            key = _client_key(endpoint, overrides)
             if key in self.shared_clients:
                 clients[node_name] = self.shared_clients[key]
             else:
@@ -111,7 +123,7 @@ class BuilderRun(object):
             raise RunFailed(str(exc))
         for node_name, client in fresh.items():
             endpoint, overrides = missing[node_name]
-            self.shared_clients[repr((endpoint, sorted((overrides or {}).items())))] = client
+            self.shared_clients[_client_key(endpoint, overrides)] = client
             clients[node_name] = client
         return clients
 
@@ -155,30 +167,27 @@ class BuilderRun(object):
         """Converge; the result dict of buildkit_builder (with `warnings`), or RunFailed. A connection that breaks
         under a request (an ssh:// or tcp:// endpoint dropping it) is made anew and the builder converged again:
         converging is idempotent, so what the broken attempt made is adopted (or removed if the task fails)."""
-        broken, cause = None, None  # the reconciler of the attempt whose connection broke, and why
-        for attempt in (1, 2):
-            try:
-                result = self._run_once(diff)
-            except BROKEN_CONNECTION as exc:
-                if attempt == 2:
-                    self._roll_back(broken)
-                    raise RunFailed('the connection to the Docker daemon broke twice (%s: %s); run the task again'
-                                    % (type(exc).__name__, exc), actions=self._actions(broken),
-                                    differences=self.reconciler.differences if self.reconciler else [])
-                broken, cause = self.reconciler, '%s: %s' % (type(exc).__name__, exc)
-                self.shared_clients.clear()
-                continue
-            except RunFailed:
-                self._roll_back(broken)
-                raise
-            if broken is not None:
-                result['actions'] = self._actions(broken)
-                result['changed'] = bool(result['actions'])
-                result['differences'] = broken.differences or result['differences']
-                result['notes'].append('the connection to the Docker daemon broke once (%s); connected again and '
-                                       'converged the builder again' % cause)
-            return result
-        return None  # not reached
+        try:
+            return self._run_once(diff)
+        except BROKEN_CONNECTION as exc:
+            broken, cause = self.reconciler, '%s: %s' % (type(exc).__name__, exc)
+        self.shared_clients.clear()
+        try:
+            result = self._run_once(diff)
+        except BROKEN_CONNECTION as exc:
+            self._roll_back(broken)
+            raise RunFailed('the connection to the Docker daemon broke twice (%s: %s); run the task again'
+                            % (type(exc).__name__, exc), actions=self._actions(broken),
+                            differences=self.reconciler.differences if self.reconciler else [])
+        except RunFailed:
+            self._roll_back(broken)
+            raise
+        result['actions'] = self._actions(broken)
+        result['changed'] = bool(result['actions'])
+        result['differences'] = (broken.differences if broken else []) or result['differences']
+        result['notes'].append('the connection to the Docker daemon broke once (%s); connected again and '
+                               'converged the builder again' % cause)
+        return result
 
     def _actions(self, broken):
         """The actions of the broken attempt (changes it made) and of the last one."""
