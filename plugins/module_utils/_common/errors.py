@@ -17,3 +17,11 @@ class SpecError(ValueError):
 
 class CacheError(SpecError):
     """A bad cache option value or an unreadable buildctl answer; the message names which."""
+
+
+class TaskFailed(Exception):
+    """The task cannot do its work (daemon unreachable, build failed, lock not had); `details` go into the result."""
+
+    def __init__(self, msg, **details):
+        super(TaskFailed, self).__init__(msg)
+        self.msg, self.details = msg, details
