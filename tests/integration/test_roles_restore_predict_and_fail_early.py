@@ -1,4 +1,6 @@
-"""Issue 9, bugs 1-5 of the qemu/network/builder roles, on the real kernel and Docker.
+"""The qemu and builder roles on the real kernel and Docker: absent restores what qemu replaced, check mode on a
+fresh host predicts every change, bad input fails before any change, a failing builder fails at once, a custom
+binfmt.d directory is created.
 Changes binfmt_misc: run under `flock -w 1800 /tmp/buildkit-fleet-binfmt.lock`."""
 import json
 import os
@@ -36,7 +38,7 @@ def builder_role(**role_vars):
     return {'name': 'builder role', 'ansible.builtin.include_role': {'name': 'buildkit.fleet.builder'}, 'vars': role_vars}
 
 
-def test_bug1_absent_restores_the_handler_the_role_replaced(tmp_path, binfmt):
+def test_qemu_role_absent_restores_the_handler_it_replaced(tmp_path, binfmt):
     """The role replaces the harness's qemu-aarch64 (PF) with POCF; absent puts back exactly PF."""
     assert 'qemu-aarch64' in binfmt and 'flags: PF' in binfmt['qemu-aarch64']
     common = {'qemu_platforms': ['linux/arm64'], 'qemu_state_file': str(tmp_path / 'record.json'),
@@ -54,7 +56,7 @@ def test_bug1_absent_restores_the_handler_the_role_replaced(tmp_path, binfmt):
     assert rc == 0, out
 
 
-def test_bug2_check_mode_on_a_fresh_host_predicts_qemu_network_and_builder(tmp_path, binfmt, prefix, docker_client):
+def test_builder_role_check_mode_on_a_fresh_host_predicts_qemu_network_and_builder(tmp_path, binfmt, prefix, docker_client):
     (tmp_path / 'binfmt.d').mkdir()
     role_vars = {
         'builder_qemu': True, 'qemu_platforms': ['linux/mips64le'], 'qemu_state_file': str(tmp_path / 'rec.json'),
@@ -81,7 +83,7 @@ def test_bug2_check_mode_on_a_fresh_host_predicts_qemu_network_and_builder(tmp_p
     assert not (tmp_path / 'buildx' / 'instances').exists()
 
 
-def test_bug3_a_bad_network_item_fails_before_qemu_changes_anything(tmp_path, binfmt, prefix):
+def test_builder_role_bad_network_item_fails_before_qemu_changes_anything(tmp_path, binfmt, prefix):
     (tmp_path / 'binfmt.d').mkdir()
     role_vars = {
         'builder_qemu': True, 'qemu_platforms': ['linux/mips64le'], 'qemu_state_file': str(tmp_path / 'rec.json'),
@@ -98,7 +100,7 @@ def test_bug3_a_bad_network_item_fails_before_qemu_changes_anything(tmp_path, bi
     assert files_under(tmp_path / 'binfmt.d') == []
 
 
-def test_bug4_a_failing_builder_fails_at_once(tmp_path, binfmt, prefix):
+def test_builder_role_failing_builder_fails_at_once(tmp_path, binfmt, prefix):
     (tmp_path / 'binfmt.d').mkdir()
     role_vars = {
         'builder_qemu': True, 'qemu_platforms': ['linux/arm64'], 'qemu_state_file': str(tmp_path / 'rec.json'),
@@ -112,7 +114,7 @@ def test_bug4_a_failing_builder_fails_at_once(tmp_path, binfmt, prefix):
     assert provision.get('attempts', 1) == 1, 'retried %s times' % provision.get('attempts')
 
 
-def test_bug5_a_custom_binfmt_dir_is_created(tmp_path, binfmt):
+def test_qemu_role_creates_a_custom_binfmt_dir(tmp_path, binfmt):
     binfmt_dir = tmp_path / 'new' / 'binfmt.d'
     common = {'qemu_platforms': ['linux/arm64'], 'qemu_state_file': str(tmp_path / 'record.json'),
               'qemu_binfmt_dir': str(binfmt_dir)}
