@@ -10,6 +10,8 @@ __metaclass__ = type
 class ModuleDocFragment(object):
     """Docker daemon connection options shared by every module (buildkit.fleet._docker).
 
+    The argument spec is DOCKER_COMMON_ARGS in plugins/module_utils/_common/module_args.py.
+
     Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
     """
 

@@ -29,6 +29,7 @@ author:
 extends_documentation_fragment:
   - buildkit.fleet._docker
   - buildkit.fleet._buildx_store
+  - buildkit.fleet._buildx_store.lock
   - buildkit.fleet._attributes
   - buildkit.fleet._attributes.actiongroup_buildkit
 attributes:
@@ -241,12 +242,6 @@ options:
       - Defaults to E(BUILDX_CONFIG), else C(buildx) in E(DOCKER_CONFIG), else C(~/.docker/buildx) of the remote user.
       - It must be a directory (or not exist yet); this is checked before anything changes.
     type: path
-  lock_timeout:
-    description:
-      - Seconds to wait while another run converges the same builder (same name in the same store, or the same
-        node on the same daemon). Runs of one builder are serialized; on timeout the task fails and changes nothing.
-    type: int
-    default: 600
 seealso:
   - name: docker-container driver
     description: The buildx driver this module reproduces.
@@ -280,6 +275,14 @@ EXAMPLES = r'''
     platforms: [linux/amd64, linux/arm64]
     use: true
 
+- name: A docker context for the arm host's TLS daemon (docker buildx build reaches a TLS daemon only through a context)
+  ansible.builtin.command:
+    argv: [docker, context, create, arm-host, --docker,
+           "host=tcp://arm-host:2376,ca=/etc/docker/certs/ca.pem,cert=/etc/docker/certs/cert.pem,key=/etc/docker/certs/key.pem"]
+  register: arm_context
+  changed_when: arm_context.rc == 0
+  failed_when: arm_context.rc != 0 and 'already exists' not in arm_context.stderr
+
 - name: A builder spanning two build hosts; each platform builds on the node that declares it
   buildkit.fleet.buildkit_builder:
     name: fleet
@@ -290,11 +293,7 @@ EXAMPLES = r'''
         endpoint: unix:///var/run/docker.sock
         platforms: [linux/amd64]
       - name: arm
-        endpoint: tcp://arm-host:2376
-        validate_certs: true
-        ca_path: /etc/docker/certs/ca.pem
-        client_cert: /etc/docker/certs/cert.pem
-        client_key: /etc/docker/certs/key.pem
+        endpoint: arm-host  # the context: its host and TLS files serve the module and buildx alike
         platforms: [linux/arm64]
         driver_opts:
           memory: 16g
@@ -316,14 +315,17 @@ EXAMPLES = r'''
     state: absent
     keep_state: true
 
-- name: Connection options once for all modules of the collection
+- name: Connection options once for all modules of the collection (here a rootless daemon's socket)
   module_defaults:
     group/buildkit.fleet.buildkit:
-      docker_host: tcp://build-host:2376
-      validate_certs: true
+      docker_host: unix:///run/user/1000/docker.sock
+      timeout: 120
   block:
-    - name: Builder on a remote daemon
+    - name: Builder on that daemon
       buildkit.fleet.buildkit_builder:
+        name: remote
+    - name: Its facts, from the same daemon
+      buildkit.fleet.buildkit_builder_info:
         name: remote
 '''
 
@@ -385,24 +387,18 @@ duration:
   sample: 1.84
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.options import MUTUALLY_EXCLUSIVE, builder_options
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.run import BuilderRun, RunFailed
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import DOCKER_CONNECTION_ARGS
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import fail_early
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import CheckedModule
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
 
 
 def argument_spec():
-    spec = builder_options()
-    spec.update(DOCKER_CONNECTION_ARGS)
-    return spec
+    return builder_options()
 
 
 def main():
-    fail_early(argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+    module = CheckedModule(argument_spec=argument_spec(), supports_check_mode=True,
                            mutually_exclusive=MUTUALLY_EXCLUSIVE)
     run = BuilderRun(module.params, module.check_mode)
     try:

@@ -81,9 +81,9 @@ EXAMPLES = r'''
     name: ci
   register: ci_info
 
-- name: Fail when the builder cache is nearly full
+- name: Fail when the builder cache is nearly full (a stopped node has disk_usage null)
   ansible.builtin.assert:
-    that: ci_info.builder.nodes[0].disk_usage.total < 50 * 1024 ** 3
+    that: ci_info.builder.nodes[0].disk_usage is none or ci_info.builder.nodes[0].disk_usage.total < 50 * 1024 ** 3
     fail_msg: "{{ ci_info.builder.name }} holds {{ ci_info.builder.nodes[0].disk_usage.total | human_readable }} of cache"
 
 - name: Every builder of a store, including the ones docker buildx create made
@@ -262,30 +262,25 @@ builders:
           elements: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import fail_early
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.facts import builder_facts
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore, default_root
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import DOCKER_CONNECTION_ARGS, check_sdk
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import check_sdk
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import CheckedModule
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.module_args import docker_module_spec
 
 
 def argument_spec():
-    spec = dict(
+    return docker_module_spec(dict(
         name=dict(type='str'),
-        buildx_config=dict(type='path'),
         bootstrap=dict(type='bool', default=False),
         bootstrap_timeout=dict(type='int', default=60),
         disk_usage=dict(type='bool', default=True),
         disk_usage_records=dict(type='bool', default=False),
-    )
-    spec.update(DOCKER_CONNECTION_ARGS)
-    return spec
+    ))
 
 
 def main():
-    fail_early(argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = CheckedModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
     check_sdk(module)
     if params['bootstrap_timeout'] <= 0:

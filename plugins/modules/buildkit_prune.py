@@ -234,8 +234,6 @@ command:
 '''
 
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.nodes import NodeError
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import DRIVER
 from ansible_collections.buildkit.fleet.plugins.module_utils._cache import prune
@@ -243,15 +241,15 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._cache.du import RE
 from ansible_collections.buildkit.fleet.plugins.module_utils._cache.prune_options import prune_argv, prune_options
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore, default_root
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import (
-    DOCKER_CONNECTION_ARGS, APIError, DockerException, check_sdk, connect_or_fail)
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import fail_early
+    APIError, DockerException, check_sdk, connect_or_fail)
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import CheckedModule
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.module_args import docker_module_spec
 
 
 def argument_spec():
-    spec = dict(
+    return docker_module_spec(dict(
         name=dict(type='str'),
-        buildx_config=dict(type='path'),
         filters=dict(type='dict', options=dict(
             type=dict(type='list', elements='str', choices=list(RECORD_TYPES)),
             until=dict(type='str'),
@@ -265,9 +263,7 @@ def argument_spec():
         bootstrap_timeout=dict(type='int', default=60),
         orphaned_volumes=dict(type='bool', default=False),
         orphaned_volumes_pattern=dict(type='str', default='*'),
-    )
-    spec.update(DOCKER_CONNECTION_ARGS)
-    return spec
+    ))
 
 
 def read_builder(module, store):
@@ -286,8 +282,7 @@ def read_builder(module, store):
 
 
 def main():
-    fail_early(argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = CheckedModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
     check_sdk(module)
     if not params['name'] and not params['orphaned_volumes']:

@@ -11,15 +11,17 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.driver_opts import DRIVER_OPTS_ARGS
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.module_args import (
+    BUILDX_STORE_ARGS, LOCK_ARGS, docker_module_spec)
 
 MUTUALLY_EXCLUSIVE = [('buildkitd_config', 'buildkitd_config_inline'), ('platforms', 'nodes')]
 
-# Shared by every builder of one buildkit_builders call (top-level options there).
-SHARED_OPTIONS = ('buildx_config', 'lock_timeout')
+# Shared by every builder of one buildkit_builders call (top-level options there); defined in module_args.
+SHARED_OPTIONS = tuple(BUILDX_STORE_ARGS) + tuple(LOCK_ARGS)
 
 
-def builder_options():
-    """The argument spec of one builder, without the Docker connection options."""
+def item_options():
+    """The options of one builder: an item of buildkit_builders, without the shared store, lock and connection options."""
     return dict(
         name=dict(type='str', required=True),
         state=dict(type='str', default='present', choices=['present', 'stopped', 'absent']),
@@ -47,14 +49,9 @@ def builder_options():
         image_mirrors=dict(type='list', elements='str'),
         image_archive=dict(type='path'),
         use=dict(type='bool', default=False),
-        buildx_config=dict(type='path'),
-        lock_timeout=dict(type='int', default=600),
     )
 
 
-def item_options():
-    """One item of buildkit_builders: the builder options without the shared ones."""
-    spec = builder_options()
-    for name in SHARED_OPTIONS:
-        del spec[name]
-    return spec
+def builder_options():
+    """The argument spec of buildkit_builder: one builder's options and the shared ones (store, lock, connection)."""
+    return docker_module_spec(item_options(), store=True, lock=True)

@@ -15,7 +15,9 @@ import json
 import os
 import traceback
 
-from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.module_args import DOCKER_COMMON_ARGS
 
 DOCKER_IMPORT_ERROR = None
 # A connection dropped under a request (an ssh:// or tcp:// endpoint), not an answer of the daemon.
@@ -46,18 +48,8 @@ MIN_API_VERSION = (1, 41)
 MIN_API_VERSION_TEXT = '1.41'
 DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock'
 
-DOCKER_CONNECTION_ARGS = dict(
-    docker_host=dict(type='str', aliases=['docker_url'], fallback=(env_fallback, ['DOCKER_HOST'])),
-    tls=dict(type='bool', default=False, fallback=(env_fallback, ['DOCKER_TLS'])),
-    validate_certs=dict(type='bool', default=False, aliases=['tls_verify'],
-                        fallback=(env_fallback, ['DOCKER_TLS_VERIFY'])),
-    ca_path=dict(type='path', aliases=['ca_cert', 'tls_ca_cert', 'cacert_path']),
-    client_cert=dict(type='path', aliases=['tls_client_cert', 'cert_path']),
-    client_key=dict(type='path', aliases=['tls_client_key', 'key_path']),
-    api_version=dict(type='str', default='auto', aliases=['docker_api_version'],
-                     fallback=(env_fallback, ['DOCKER_API_VERSION'])),
-    timeout=dict(type='int', default=60, fallback=(env_fallback, ['DOCKER_TIMEOUT'])),
-)
+# Defined once in module_args; kept here for the callers that read the option names from the client.
+DOCKER_CONNECTION_ARGS = DOCKER_COMMON_ARGS
 
 
 class DockerConnectionError(Exception):

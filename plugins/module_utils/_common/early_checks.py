@@ -2,7 +2,10 @@
 # Copyright (c) buildkit.fleet contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Checks that must run before AnsibleModule validates, where core's messages do not name the option."""
+"""Argument checks whose failures name the option, where ansible-core's own messages do not.
+
+Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
+"""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -11,7 +14,8 @@ import json
 import os
 import re
 
-from ansible.module_utils.basic import AnsibleModule, _load_params
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.validation import check_type_dict
 
 _API_VERSION_RE = re.compile(r'^(auto|\d+\.\d+)$')
 
@@ -48,23 +52,50 @@ def problem(argument_spec, params):
     return None
 
 
-def _lenient(argument_spec):
-    """The same options, unchecked (so AnsibleModule cannot fail first), keeping aliases and no_log."""
-    spec = {}
-    for name, opts in argument_spec.items():
-        lenient = dict(type='raw', aliases=opts.get('aliases') or [])
-        if opts.get('no_log') is not None or any((o or {}).get('no_log') for o in (opts.get('options') or {}).values()):
-            lenient['no_log'] = bool(opts.get('no_log')) or bool(opts.get('options'))
-        spec[name] = lenient
-    return spec
+# ansible-core's message for a list item it could not turn into a dictionary (it drops the item).
+_ELEMENT_RE = re.compile(r"^Elements value for option '([^']+)'(?: found in '([^']+)')? is of type (\S+) "
+                         r"and we were unable to convert to dict")
 
 
-def fail_early(argument_spec):
-    """Fail the module when `problem` finds one, before AnsibleModule's own checks give a message without the option."""
-    try:
-        params = _load_params()
-    except Exception:  # AnsibleModule reports unreadable arguments itself
-        return
-    found = problem(argument_spec, params if isinstance(params, dict) else {})
-    if found:
-        AnsibleModule(argument_spec=_lenient(argument_spec), supports_check_mode=True).fail_json(msg=found)
+def core_problem(errors):
+    """The message naming the option for the first list item ansible-core could not turn into a dictionary."""
+    for error in errors or []:
+        match = _ELEMENT_RE.match(str(getattr(error, 'msg', error)))
+        if match:
+            name = ' -> '.join([match.group(2), match.group(1)]) if match.group(2) else match.group(1)
+            return '%s: each item must be a dictionary of sub-options, got %s' % (name, match.group(3))
+    return None
+
+
+class CheckedModule(AnsibleModule):
+    """AnsibleModule whose argument failures name the option: a list-of-dict item that is not a dictionary
+    (core's first message, "dictionary requested, could not parse JSON or key=value", names none) and a
+    malformed api_version (core does not check it). Everything else is core's own validation and message."""
+
+    def __init__(self, argument_spec, **kwargs):
+        self._checked_spec = argument_spec
+        # A list of dictionaries without sub-options (their items are checked by the module, e.g. each builder of
+        # buildkit_builders) reaches us unconverted, so that an item that is no dictionary is named with its index.
+        loose = [name for name, opts in argument_spec.items()
+                 if opts.get('type') == 'list' and opts.get('elements') == 'dict' and not opts.get('options')]
+        core_spec = dict(argument_spec)
+        for name in loose:
+            core_spec[name] = dict(argument_spec[name], elements='raw')
+        self._validating = True
+        super(CheckedModule, self).__init__(argument_spec=core_spec, **kwargs)
+        self._validating = False
+        found = problem(argument_spec, self.params)
+        if found:
+            self.fail_json(msg=found)
+        for name in loose:  # key=value and JSON items, as core would convert them
+            if isinstance(self.params.get(name), list):
+                self.params[name] = [check_type_dict(item) for item in self.params[name]]
+        self.argument_spec = argument_spec
+
+    def fail_json(self, msg, **kwargs):
+        if getattr(self, '_validating', False):  # core's own validation failed: say which option and item
+            self._validating = False
+            result = getattr(self, 'validation_result', None)
+            msg = (core_problem(result.errors if result is not None else None)
+                   or problem(self._checked_spec, getattr(self, 'params', None) or {}) or msg)
+        super(CheckedModule, self).fail_json(msg=msg, **kwargs)

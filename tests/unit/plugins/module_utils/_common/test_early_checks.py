@@ -1,4 +1,9 @@
-"""Checks before AnsibleModule: list-of-dict items that are not dicts, malformed api_version."""
+"""Argument failures name the option: list-of-dict items that are not dicts, malformed api_version."""
+import json
+import os
+import subprocess
+import sys
+
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import problem
 
 SPEC = {'nodes': {'type': 'list', 'elements': 'dict', 'options': {'name': {}}}, 'api_version': {'type': 'str'}}
@@ -15,3 +20,50 @@ def test_api_version():
     assert problem(SPEC, {'api_version': 'auto'}) is None
     assert problem(SPEC, {'api_version': '1.41'}) is None
     assert "api_version: 'banana'" in problem(SPEC, {'api_version': 'banana'})
+
+
+MODULE = '''
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import CheckedModule
+spec = dict(nodes=dict(type='list', elements='dict', options=dict(name=dict(type='str', required=True))),
+            count=dict(type='int'), api_version=dict(type='str', default='auto'),
+            token=dict(type='str', no_log=True), items=dict(type='list', elements='dict'))
+module = CheckedModule(argument_spec=spec, supports_check_mode=True)
+module.exit_json(changed=False, params=module.params)
+'''
+
+
+def run_module(tmp_path, args):
+    """Run a real AnsibleModule process on `args` as Ansible hands them over (a JSON file argument)."""
+    source = tmp_path / 'module.py'
+    source.write_text(MODULE)
+    args_file = tmp_path / 'args.json'
+    args_file.write_text(json.dumps({'ANSIBLE_MODULE_ARGS': args}))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    env.pop('DOCKER_API_VERSION', None)
+    done = subprocess.run([sys.executable, str(source), str(args_file)], capture_output=True, text=True,
+                          env=env, timeout=60, check=False)
+    return json.loads(done.stdout[done.stdout.index('{'):])
+
+
+def test_module_names_the_item_that_is_not_a_dict(tmp_path):
+    result = run_module(tmp_path, {'nodes': [{'name': 'a'}, 'x']})
+    assert result['failed'] and result['msg'] == "nodes: each item must be a dictionary of sub-options, got str"
+    result = run_module(tmp_path, {'items': [{'a': 1}, 'just-a-name']})
+    assert result['failed'] and result['msg'] == "items[1]: each item must be a dictionary of sub-options, got str 'just-a-name'"
+    result = run_module(tmp_path, {'items': ['a=1', '{"b": 2}']})
+    assert not result.get('failed') and result['params']['items'] == [{'a': '1'}, {'b': 2}]
+    result = run_module(tmp_path, {'nodes': [3]})
+    assert result['failed'] and result['msg'] == "nodes: each item must be a dictionary of sub-options, got int"
+
+
+def test_module_names_a_malformed_api_version(tmp_path):
+    result = run_module(tmp_path, {'api_version': 'banana'})
+    assert result['failed'] and result['msg'].startswith("api_version: 'banana' is not a Docker API version")
+
+
+def test_module_keeps_core_messages_and_conversions(tmp_path):
+    assert "count" in run_module(tmp_path, {'count': 'many'})['msg']
+    assert "required" in run_module(tmp_path, {'nodes': [{}]})['msg']
+    result = run_module(tmp_path, {'nodes': ['name=a'], 'count': '3', 'token': 's3cr3t-value'})
+    assert not result.get('failed') and result['params']['nodes'] == [{'name': 'a'}] and result['params']['count'] == 3
+    assert 's3cr3t-value' not in json.dumps(result)  # no_log still masks
