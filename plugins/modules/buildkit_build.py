@@ -378,20 +378,11 @@ warnings_build:
   elements: str
 '''
 
-import os
-import shutil
-import time
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.buildkit.fleet.plugins.module_utils._build import command as cmd
-from ansible_collections.buildkit.fleet.plugins.module_utils._build import input_checks as checks
-from ansible_collections.buildkit.fleet.plugins.module_utils._build import outputs as outs
-from ansible_collections.buildkit.fleet.plugins.module_utils._build import results as res
-from ansible_collections.buildkit.fleet.plugins.module_utils._build.job import Build
+from ansible_collections.buildkit.fleet.plugins.module_utils._build.run import run_module
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import DOCKER_CONNECTION_ARGS
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import fail_early
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.locking import LockTimeout, held
 
 
 def argument_spec():
@@ -453,63 +444,7 @@ def main():
     fail_early(argument_spec())
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
                            mutually_exclusive=[('dockerfile', 'dockerfile_inline')])
-    started = time.monotonic()
-    params = module.params
-    job = Build(module)
-    if params['build_timeout'] <= 0:
-        job.fail("build_timeout: must be a positive number of seconds, got '%s'" % params['build_timeout'])
-    problem = checks.first_problem(params, job.root)
-    if problem:
-        job.fail(problem)
-    job.check_builder()
-    fingerprint, details = job.compute_fingerprint()
-    try:
-        argv, env, stdin = cmd.build_argv(job.base, params, os.path.join(job.tmp, 'metadata.json'), fingerprint)
-    except cmd.CommandError as exc:
-        job.fail(str(exc))
-    # identical builds on one builder run one at a time: the first builds, the others find its outputs
-    key = 'build:%s:%s:%s' % (os.path.realpath(job.root), params['builder'].lower(), fingerprint)
-    try:
-        with held([key], params['build_timeout'], 'build %s on builder %s' % (fingerprint, params['builder'])):
-            finish(module, job, started, fingerprint, details, argv, env, stdin)
-    except LockTimeout as exc:
-        job.fail(str(exc))
-
-
-def finish(module, job, started, fingerprint, details, argv, env, stdin):
-    """Skip when every output holds the fingerprint, else build and record the outputs."""
-    params = module.params
-    reasons, known = job.out_of_date(fingerprint)
-    result = dict(fingerprint=fingerprint, fingerprint_details=details, tags=params['tags'] or [],
-                  command=cmd.redact(argv, job.secrets))
-    if module._diff:
-        result['diff'] = dict(before={'outputs': reasons or ['up to date']},
-                              after={'fingerprint': fingerprint, 'build': bool(reasons)})
-    if not reasons:
-        result.update(known)
-        skipped = 'fingerprint %s matches and every output holds it' % fingerprint
-        shutil.rmtree(job.tmp, ignore_errors=True)
-        module.exit_json(changed=False, built=False, reason=skipped, skipped_reason=skipped,
-                         duration=round(time.monotonic() - started, 3), **result)
-    reason = '; '.join(reasons)
-    if module.check_mode:
-        shutil.rmtree(job.tmp, ignore_errors=True)
-        module.exit_json(changed=True, built=False, reason=reason, skipped_reason=None,
-                         duration=round(time.monotonic() - started, 3), **result)
-
-    metadata, progress, steps = job.build(fingerprint, argv, env, stdin)
-    summary = res.summarize_metadata(metadata)
-    summary['platform_digests'] = job.platform_digests()
-    records = []
-    for output in outs.file_outputs(params['outputs']):
-        if os.path.lexists(output['dest']):
-            records.append(outs.write_record(output, fingerprint, summary))
-    shutil.rmtree(job.tmp, ignore_errors=True)
-    result.update(changed=True, built=True, reason=reason, skipped_reason=None, metadata=metadata, steps=steps,
-                  image_id=summary['image_id'], digest=summary['digest'], platform_digests=summary['platform_digests'],
-                  records=records, warnings_build=progress['warnings'],
-                  duration=round(time.monotonic() - started, 3))
-    module.exit_json(**cmd.redact(result, job.secrets))
+    run_module(module)
 
 
 if __name__ == '__main__':

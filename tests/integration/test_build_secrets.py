@@ -10,16 +10,22 @@ RUN --mount=type=secret,id=fromfile sh -c 'cat /run/secrets/fromfile | wc -c > /
 ''' % BASE_IMAGE
 
 
-def test_secret_available_to_run_and_nowhere_else(ansible, builder, buildx_config, tmp_path):
+def test_secret_available_to_run_and_nowhere_else(ansible, builder, buildx_config, tmp_path, monkeypatch):
     name = make_builder(ansible, builder, buildx_config)
     value = unique('S3cr3t-value-')
     secret_file = tmp_path / 'file-secret'
     file_value = unique('file-secret-')
     secret_file.write_text(file_value)
+    env_value = unique('env-secret-')
+    monkeypatch.setenv('BUILD_SECRETS_ENV', env_value)
     oci = str(tmp_path / 'image.tar')
     local = str(tmp_path / 'fs')
+    # the file and env values are also label values: on the command line and in the metadata, so in the result
+    # unless every source's value is redacted (not only secrets[].value)
     args = dict(builder=name, buildx_config=buildx_config, context=str(context_dir(tmp_path, DOCKERFILE)),
-                secrets=[{'id': 'token', 'value': value}, {'id': 'fromfile', 'src': str(secret_file)}],
+                secrets=[{'id': 'token', 'value': value}, {'id': 'fromfile', 'src': str(secret_file)},
+                         {'id': 'fromenv', 'env': 'BUILD_SECRETS_ENV'}],
+                labels={'from.file': file_value, 'from.env': env_value},
                 outputs=[{'type': 'oci', 'dest': oci}, {'type': 'local', 'dest': local}])
 
     predicted = ansible('buildkit_build', check=True, diff=True, **args)
@@ -33,14 +39,18 @@ def test_secret_available_to_run_and_nowhere_else(ansible, builder, buildx_confi
         assert handle.read().split() == ['token']
 
     for blob in oci_blobs(oci):
-        assert value.encode() not in blob and file_value.encode() not in blob
+        assert value.encode() not in blob
+        if not blob.startswith(b'{'):  # a layer (the config holds the labels given above)
+            assert file_value.encode() not in blob and env_value.encode() not in blob
     for result in (predicted, built):
-        text = json.dumps(result)
-        assert value not in text and value not in result['_stdout']
+        text = json.dumps(result) + result['_stdout']
+        for secret in (value, file_value, env_value):
+            assert secret not in text, secret
     assert any(part.startswith('id=token,env=') for part in built['command'])
+    assert 'from.file=********' in built['command'] and 'from.env=********' in built['command']
 
     # secret ids count in the fingerprint, values do not
-    other_value = dict(args, secrets=[{'id': 'token', 'value': value + 'x'}, {'id': 'fromfile', 'src': str(secret_file)}])
+    other_value = dict(args, secrets=[{'id': 'token', 'value': value + 'x'}] + args['secrets'][1:])
     assert ansible('buildkit_build', **other_value)['changed'] is False
-    other_id = dict(args, secrets=[{'id': 'token2', 'value': value}, {'id': 'fromfile', 'src': str(secret_file)}])
+    other_id = dict(args, secrets=[{'id': 'token2', 'value': value}] + args['secrets'][1:])
     assert ansible('buildkit_build', check=True, **other_id)['changed'] is True

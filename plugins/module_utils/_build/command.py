@@ -224,10 +224,6 @@ def local_dir(value):
     return value
 
 
-def secret_values(params):
-    return [s['value'] for s in params.get('secrets') or [] if s.get('value')]
-
-
 def redact(value, secrets):
     """value (str, list or dict) with every secret value replaced."""
     secrets = [s for s in secrets if s]

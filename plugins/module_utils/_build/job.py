@@ -4,6 +4,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """One build job: builder check, fingerprint, freshness of outputs, the buildx run and its results.
 
+No AnsibleModule here: a bad input raises SpecError, a failure TaskFailed (with the result details); the run
+(run.py) maps them to fail_json. Secret values are redacted there, from every message and detail.
+
 Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
 """
 
@@ -12,91 +15,92 @@ __metaclass__ = type
 
 import json
 import os
-import shutil
-import tempfile
 import time
 
+from ansible.module_utils.common.process import get_bin_path
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.buildkit.fleet.plugins.module_utils._build.input_checks import secret_values
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import command as cmd
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import fingerprint as fpr
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import outputs as outs
+from ansible_collections.buildkit.fleet.plugins.module_utils._build import process
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import results as res
-from ansible_collections.buildkit.fleet.plugins.module_utils._build import runner
 from ansible_collections.buildkit.fleet.plugins.module_utils._build.digest_cache import DigestCache
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.nodes import builder_platforms
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore, default_root
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import (
-    DockerException, NotFound, connect_or_fail)
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError, TaskFailed
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import native_platform, normalized_text
 
 
+def buildx_base(params):
+    """The buildx command: [buildx_path], or ['docker', 'buildx']."""
+    if params['buildx_path']:
+        return [params['buildx_path']]
+    try:
+        return [get_bin_path('docker'), 'buildx']
+    except ValueError:
+        raise TaskFailed('docker: the docker CLI is not on the PATH of the target; install it or set buildx_path')
+
+
+def connection_env(params, tmpdir, environ=None):
+    """The environment of buildx: BUILDX_CONFIG and the connection options as DOCKER_* variables.
+
+    TLS files are linked into `tmpdir`/certs under the names DOCKER_CERT_PATH wants."""
+    env = dict(os.environ if environ is None else environ)
+    env['BUILDX_CONFIG'] = params['buildx_config'] or default_root()
+    if params.get('docker_host'):
+        env['DOCKER_HOST'] = params['docker_host']
+    if params.get('api_version') and params['api_version'] != 'auto':
+        env['DOCKER_API_VERSION'] = params['api_version']
+    if params.get('validate_certs'):
+        env['DOCKER_TLS_VERIFY'] = '1'
+    elif params.get('tls'):
+        env['DOCKER_TLS'] = '1'
+        env.pop('DOCKER_TLS_VERIFY', None)
+    files = [(params.get('ca_path'), 'ca.pem'), (params.get('client_cert'), 'cert.pem'),
+             (params.get('client_key'), 'key.pem')]
+    if any(path for path, _name in files):
+        certs = os.path.join(tmpdir, 'certs')
+        os.mkdir(certs, 0o700)
+        base = env.get('DOCKER_CERT_PATH')
+        for path, name in files:
+            path = path or (os.path.join(base, name) if base else None)
+            if path and os.path.exists(path):
+                os.symlink(os.path.abspath(path), os.path.join(certs, name))
+        env['DOCKER_CERT_PATH'] = certs
+    return env
+
+
 class Build(object):
-    """A build of one buildkit_build task; fails the module with a clear message."""
+    """A build of one buildkit_build task, in `tmpdir` (the module's, removed by Ansible)."""
 
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.secrets = secret_values(self.params)  # whatever their source: value, env or src
-        module.no_log_values.update(self.secrets)
-        self.root = self.params['buildx_config'] or default_root()
-        self.env = dict(os.environ, BUILDX_CONFIG=self.root)
-        self.tmp = tempfile.mkdtemp(prefix='buildkit-fleet-build-')
-        self._client = None
-        if self.params['buildx_path']:
-            self.base = [self.params['buildx_path']]
-        else:
-            self.base = [module.get_bin_path('docker', required=True), 'buildx']
-        self._connection_env()
-
-    def fail(self, msg, **extra):
-        shutil.rmtree(self.tmp, ignore_errors=True)
-        self.module.fail_json(msg=cmd.redact(msg, self.secrets), **cmd.redact(extra, self.secrets))
-
-    def _connection_env(self):
-        params = self.params
-        if params.get('docker_host'):
-            self.env['DOCKER_HOST'] = params['docker_host']
-        if params.get('api_version') and params['api_version'] != 'auto':
-            self.env['DOCKER_API_VERSION'] = params['api_version']
-        if params.get('validate_certs'):
-            self.env['DOCKER_TLS_VERIFY'] = '1'
-        elif params.get('tls'):
-            self.env['DOCKER_TLS'] = '1'
-            self.env.pop('DOCKER_TLS_VERIFY', None)
-        files = [(params.get('ca_path'), 'ca.pem'), (params.get('client_cert'), 'cert.pem'),
-                 (params.get('client_key'), 'key.pem')]
-        if any(path for path, _name in files):
-            certs = os.path.join(self.tmp, 'certs')
-            os.mkdir(certs, 0o700)
-            base = os.environ.get('DOCKER_CERT_PATH')
-            for path, name in files:
-                path = path or (os.path.join(base, name) if base else None)
-                if path and os.path.exists(path):
-                    os.symlink(os.path.abspath(path), os.path.join(certs, name))
-            self.env['DOCKER_CERT_PATH'] = certs
+    def __init__(self, params, check_mode, tmpdir):
+        self.params, self.check_mode, self.tmp = params, check_mode, tmpdir
+        self.root = params['buildx_config'] or default_root()
+        self.metadata_file = os.path.join(tmpdir, 'metadata.json')
+        self.env = connection_env(params, tmpdir)
+        self.base = buildx_base(params)
+        self._client = self._dc = None
+        self.stored = None
 
     def run(self, argv, stdin=None, timeout=120, extra_env=None):
-        return runner.run(self.module, argv, dict(self.env, **(extra_env or {})), stdin=stdin, timeout=timeout)
+        return process.run(argv, dict(self.env, **(extra_env or {})), stdin=stdin, timeout=timeout)
 
     # --- inputs -------------------------------------------------------------------------------
     def check_builder(self):
         try:
-            stored = BuildxStore(self.root).read(self.params['builder'])
+            self.stored = BuildxStore(self.root).read(self.params['builder'])
         except ValueError as exc:
-            self.fail('buildx store entry of builder %s is not valid JSON: %s' % (self.params['builder'], exc))
-        if stored is None:
-            self.fail("builder '%s' not found in the buildx store %s: create it first with the "
-                      "buildkit.fleet.buildkit_builder module (or docker buildx create)" % (self.params['builder'], self.root))
+            raise SpecError('builder: buildx store entry of builder %s is not valid JSON: %s' % (self.params['builder'], exc))
+        if self.stored is None:
+            raise SpecError("builder: '%s' not found in the buildx store %s: create it first with the "
+                            "buildkit.fleet.buildkit_builder module (or docker buildx create)" % (self.params['builder'], self.root))
 
     def compute_fingerprint(self):
         params = self.params
         context = params['context']
         remote = cmd.is_remote(context)
         if not remote and not os.path.isdir(context):
-            self.fail('context: %s is not a directory on the target' % context)
+            raise SpecError('context: %s is not a directory on the target' % context)
         dockerfile = cmd.dockerfile_path(params)
         if params['dockerfile_inline'] is not None:
             text = params['dockerfile_inline']
@@ -107,7 +111,7 @@ class Build(object):
                 with open(dockerfile, 'rb') as handle:
                     text = handle.read()
             except (IOError, OSError) as exc:
-                self.fail('dockerfile: cannot read %s: %s' % (dockerfile, exc))
+                raise SpecError('dockerfile: cannot read %s: %s' % (dockerfile, exc))
         contexts = []
         if remote:
             contexts.append(('context', None, [], context))
@@ -122,12 +126,12 @@ class Build(object):
         caches = []
 
         def cached_hasher(root):
-            caches.append(DigestCache(root, fpr.hash_file, writable=not self.module.check_mode))
+            caches.append(DigestCache(root, fpr.hash_file, writable=not self.check_mode))
             return caches[-1].digest
         try:
             result = fpr.fingerprint(text, cmd.fingerprint_options(params), contexts, cached_hasher)
-        except (fpr.FingerprintError, SpecError) as exc:
-            self.fail(str(exc))
+        except fpr.FingerprintError as exc:
+            raise SpecError(str(exc))
         for cache in caches:
             cache.save()
         return result
@@ -135,16 +139,26 @@ class Build(object):
     # --- outputs ------------------------------------------------------------------------------
     def client(self):
         if self._client is None:
-            self._client = connect_or_fail(self.module)
+            # imported here: the Docker SDK (requests, urllib3) is only loaded when an image must be inspected
+            from ansible_collections.buildkit.fleet.plugins.module_utils._common import docker_client as dc
+            self._dc = dc
+            problem = dc.sdk_problem()
+            if problem:
+                raise TaskFailed(problem)
+            try:
+                self._client = dc.connect(self.params)
+            except dc.DockerConnectionError as exc:
+                raise TaskFailed(str(exc))
         return self._client
 
     def inspect_image(self, tag):
+        client = self.client()
         try:
-            return self.client().inspect_image(tag)
-        except NotFound:
+            return client.inspect_image(tag)
+        except self._dc.NotFound:
             return None
-        except DockerException as exc:
-            self.fail('cannot inspect image %s: %s' % (tag, exc))
+        except self._dc.DockerException as exc:
+            raise TaskFailed('cannot inspect image %s: %s' % (tag, exc))
 
     def inspect_remote(self, tag):
         rc, out, _err = self.run(self.base + ['imagetools', 'inspect', '--builder', self.params['builder'], tag,
@@ -191,7 +205,7 @@ class Build(object):
                     reason, _found = outs.check_push(self.inspect_remote, tags, fingerprint, self.platforms())
             else:
                 if not output.get('dest'):
-                    self.fail('outputs: type %s needs dest' % kind)
+                    raise SpecError('outputs: type %s needs dest' % kind)
                 if params['rebuild'] == 'missing':
                     reason = None if os.path.lexists(output['dest']) else '%s output %s does not exist' % (kind, output['dest'])
                     record = outs.read_record(output['dest'])
@@ -212,35 +226,35 @@ class Build(object):
         duration = round(time.monotonic() - started, 3)
         progress = res.parse_progress(err)
         steps = res.step_counts(progress)
-        common = dict(fingerprint=fingerprint, command=cmd.redact(argv, self.secrets), steps=steps, built=False,
-                      build_duration=duration)
+        common = dict(fingerprint=fingerprint, command=argv, steps=steps, built=False, build_duration=duration)
         if rc is None:
             step, _error, log_tail = res.failure(progress)
-            self.fail('build did not finish within build_timeout=%ss%s' % (
+            raise TaskFailed('build did not finish within build_timeout=%ss%s' % (
                 self.params['build_timeout'], (" (running step '%s')" % step) if step else ''), log_tail=log_tail, **common)
         if rc != 0:
             step, error, log_tail = res.failure(progress)
             msg = res.failure_message(step, error, log_tail)
-            missing = self.missing_emulators()
+            missing, supported = self.missing_emulators()
             if missing:
-                msg = res.emulator_message(self.params['builder'], missing, self._supported) + '\n' + msg
-            self.fail(msg, failed_step=step, log_tail=log_tail, **common)
-        with open(os.path.join(self.tmp, 'metadata.json'), 'rb') as handle:
+                msg = res.emulator_message(self.params['builder'], missing, supported) + '\n' + msg
+            raise TaskFailed(msg, failed_step=step, log_tail=log_tail, **common)
+        with open(self.metadata_file, 'rb') as handle:
             metadata = res.load_metadata(to_text(handle.read()))
         return metadata, progress, steps
 
-    _supported = ()
-
     def missing_emulators(self):
+        """(requested platforms the builder cannot run, the platforms it can); asked only after a failed build."""
         requested = self.platforms()
         if not requested:
-            return []
+            return [], ()
+        # imported here: node access (and the Docker SDK) is only needed to explain a failed build
+        from ansible_collections.buildkit.fleet.plugins.module_utils._builder.nodes import builder_platforms
         try:
             stored = BuildxStore(self.root).read(self.params['builder'])
         except ValueError:
-            return []
-        self._supported = builder_platforms(stored, self.params)
-        return res.missing_emulators(requested, self._supported, native_platform())
+            return [], ()
+        supported = builder_platforms(stored, self.params)
+        return res.missing_emulators(requested, supported, native_platform()), supported
 
     def platform_digests(self):
         params = self.params

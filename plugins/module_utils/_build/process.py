@@ -2,10 +2,10 @@
 # Copyright (c) buildkit.fleet contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Run buildx with a deadline: its own process group, stopped (TERM, then KILL) when the time is up.
+"""Run buildx with a deadline: its own session (process group), stopped (TERM, then KILL) when the time is up.
 
-The command runs through AnsibleModule.run_command (which reads stdout and stderr as they come), started by a
-small exec shim that gives it its own session, so that a timeout stops buildx and everything it started.
+No AnsibleModule here: the command gets exactly the environment it is given, stdout and stderr are read as
+they come (communicate), and a timeout stops buildx and everything it started.
 
 Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
 """
@@ -15,27 +15,13 @@ __metaclass__ = type
 
 import os
 import signal
-import sys
+import subprocess
 import threading
 import time
 
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
 GRACE_SECONDS = 10
-
-# argv: shim, variables to unset (comma-separated), '-' for no stdin (else '+'), the command.
-_SESSION_SHIM = '''import os, sys
-os.setsid()
-for name in filter(None, sys.argv[1].split(',')):
-    os.environ.pop(name, None)
-if sys.argv[2] == '-':
-    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-try:
-    os.execvp(sys.argv[3], sys.argv[3:])
-except OSError as exc:
-    sys.stderr.write('cannot run %s: %s\\n' % (sys.argv[3], exc))
-    sys.exit(127)
-'''
 
 
 def _signal_group(pgid, signum):
@@ -55,7 +41,6 @@ class _Deadline(object):
         self._proc = None
 
     def start(self, proc):
-        """run_command's before_communicate_callback: the command started."""
         self._proc = proc
         self._timer = threading.Timer(self.timeout, self._expire)
         self._timer.daemon = True
@@ -74,18 +59,21 @@ class _Deadline(object):
             self._timer.cancel()
 
 
-def run(module, argv, env, stdin=None, timeout=120):
-    """(returncode or None on timeout, stdout, stderr) as text; ``env`` is the command's whole environment."""
-    unset = sorted(name for name in os.environ if name not in env)
-    update = dict((name, value) for name, value in env.items() if os.environ.get(name) != value)
-    deadline = _Deadline(timeout)
-    shim = [sys.executable, '-c', _SESSION_SHIM, ','.join(unset), '+' if stdin else '-']
+def run(argv, env, stdin=None, timeout=120):
+    """(returncode or None on timeout, stdout, stderr) as text; ``env`` is the command's whole environment.
+
+    Without ``stdin`` the command reads /dev/null, never the module's own standard input."""
     try:
-        code, out, err = module.run_command(shim + list(argv), data=to_bytes(stdin) if stdin else None, binary_data=True,
-                                            environ_update=update, expand_user_and_vars=False, encoding=None,
-                                            before_communicate_callback=deadline.start)
+        proc = subprocess.Popen(list(argv), env=env, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, close_fds=True,
+                                start_new_session=True)
+    except OSError as exc:
+        return 127, '', 'cannot run %s: %s\n' % (argv[0], exc)
+    deadline = _Deadline(timeout)
+    deadline.start(proc)
+    try:
+        out, err = proc.communicate(to_bytes(stdin) if stdin else None)
     finally:
         deadline.cancel()
-    if deadline.expired:
-        code = None
+    code = None if deadline.expired else proc.returncode
     return code, to_text(out, errors='surrogate_or_replace'), to_text(err, errors='surrogate_or_replace')

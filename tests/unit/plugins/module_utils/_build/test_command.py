@@ -101,3 +101,8 @@ def test_redact_nested():
     value = {'cmd': ['a', 'x=hunter2'], 'log': 'the hunter2 value', 'n': 3}
     assert c.redact(value, ['hunter2']) == {'cmd': ['a', 'x=********'], 'log': 'the ******** value', 'n': 3}
     assert c.redact('abc', []) == 'abc'
+
+
+def test_one_secret_values_helper():
+    """Only input_checks.secret_values (every source) exists: a value-only twin would leak env and file secrets."""
+    assert not hasattr(c, 'secret_values')
