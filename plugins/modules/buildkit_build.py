@@ -269,17 +269,26 @@ EXAMPLES = r'''
         mode: max
   register: app
 
+# Docker (without the containerd image store) loads one platform only, so the load and the multi-platform
+# tarball are two builds of the same inputs; the second reuses the first's cache.
 - name: Native image into Docker, every platform into an OCI tarball, with a secret
   buildkit.fleet.buildkit_build:
     builder: ci
     context: /srv/app
     dockerfile: docker/Dockerfile
     tags: [app:dev]
-    outputs:
-      - type: load
+    platforms: "{{ item.platforms }}"
+    outputs: ["{{ item.output }}"]
     secrets:
       - id: npmrc
         value: "{{ vault_npm_token }}"
+  loop:
+    - platforms: []  # the builder's native platform
+      output: {type: load}
+    - platforms: [linux/amd64, linux/arm64]
+      output: {type: oci, dest: /srv/artifacts/app.oci.tar}
+  loop_control:
+    label: "{{ item.output.type }}"
 
 - name: Files only
   buildkit.fleet.buildkit_build:
@@ -351,6 +360,13 @@ duration:
   description: Seconds the task took on the target.
   returned: always
   type: float
+timings:
+  description:
+    - Seconds spent in the main steps - C(check) (inputs and store), C(fingerprint), C(lock), C(outputs) (are
+      they up to date), C(build) (buildx) and C(results) (digests and records).
+  returned: when the inputs were valid
+  type: dict
+  sample: {check: 0.001, fingerprint: 0.004, lock: 0.0, outputs: 0.01, build: 1.2, results: 0.002}
 command:
   description: The buildx command line, with secret values redacted (they never are on it anyway).
   returned: always
@@ -378,18 +394,15 @@ warnings_build:
   elements: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.buildkit.fleet.plugins.module_utils._build.run import run_module
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import DOCKER_CONNECTION_ARGS
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import fail_early
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import CheckedModule
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.module_args import docker_module_spec
 
 
 def argument_spec():
     spec = dict(
         builder=dict(type='str', required=True),
         buildx_path=dict(type='path'),
-        buildx_config=dict(type='path'),
         context=dict(type='str', required=True),
         dockerfile=dict(type='str'),
         dockerfile_inline=dict(type='str'),
@@ -436,13 +449,11 @@ def argument_spec():
         rebuild=dict(type='str', default='changed', choices=['changed', 'always', 'missing']),
         build_timeout=dict(type='int', default=3600),
     )
-    spec.update(DOCKER_CONNECTION_ARGS)
-    return spec
+    return docker_module_spec(spec, store=True)
 
 
 def main():
-    fail_early(argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+    module = CheckedModule(argument_spec=argument_spec(), supports_check_mode=True,
                            mutually_exclusive=[('dockerfile', 'dockerfile_inline')])
     run_module(module)
 
