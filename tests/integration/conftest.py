@@ -38,6 +38,20 @@ class AnsibleRunner(object):
         return result
 
 
+@pytest.fixture
+def local_module(localhost, monkeypatch, buildx_config):
+    """pytest-ansible's `localhost` (an ad hoc play in this process, one result dict per host) for the collection's
+    modules: local_module('binfmt_misc', platforms=[...]) runs buildkit.fleet.binfmt_misc with this venv's Python
+    and the test's buildx store and returns its result (a dict with `is_failed`, `is_changed`). It has no check
+    or diff mode: tests of those use the `ansible` fixture."""
+    localhost.options['inventory_manager'].get_host('localhost').set_variable('ansible_python_interpreter', sys.executable)
+    monkeypatch.setenv('BUILDX_CONFIG', buildx_config)
+
+    def run(module, **args):
+        return getattr(localhost, 'buildkit.fleet.' + module)(**args)['localhost']
+    return run
+
+
 @pytest.fixture(scope='session')
 def docker_client():
     client = docker.from_env(timeout=120)

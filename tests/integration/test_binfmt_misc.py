@@ -107,10 +107,10 @@ def test_replace_a_foreign_handler_and_restore_it_exactly(ansible, tmp_path, bin
      'interpreter: /nonexistent/qemu-mips64el does not exist'),
     (dict(platforms=['linux/arm64'], interpreter='qemu-{arch}'), "interpreter: 'qemu-{arch}' is not an absolute path"),
 ])
-def test_bad_input_fails_clearly_and_changes_nothing(ansible, tmp_path, binfmt, args, message):
-    args = dict(args, binfmt_dir=str(tmp_path / 'binfmt.d'), record_file=str(tmp_path / 'record.json'))
-    result = ansible('binfmt_misc', **args)
-    assert result['failed'] and message in result['msg'], result
+def test_bad_input_fails_clearly_and_changes_nothing(local_module, tmp_path, binfmt, args, message):
+    result = local_module('binfmt_misc', binfmt_dir=str(tmp_path / 'binfmt.d'), record_file=str(tmp_path / 'record.json'),
+                          **args)
+    assert result.is_failed and not result.is_changed and message in result['msg'], result
     assert snapshot() == binfmt
     assert not (tmp_path / 'binfmt.d').exists() and not (tmp_path / 'record.json').exists()
 
