@@ -42,17 +42,89 @@ attributes:
 options:
   builders:
     description:
-      - The builders. Each item takes the options of M(buildkit.fleet.buildkit_builder) (O(buildkit.fleet.buildkit_builder#module:name)
-        is required; C(state), C(driver_opts), C(platforms), C(nodes), C(buildkitd_flags), C(buildkitd_config),
-        C(buildkitd_config_inline), C(keep_state), C(bootstrap_timeout), C(recreate), C(pull), C(image_mirrors),
-        C(image_archive), C(use)), with the same defaults and checks.
+      - The builders. Each item takes the options of M(buildkit.fleet.buildkit_builder), with the same defaults and
+        checks (see there for the details of C(driver_opts) and C(nodes)), plus the shortcut C(network).
       - The Docker connection options, O(buildx_config) and O(lock_timeout) are given once, for all items.
       - Builders are converged in this order. When one fails, the others are still converged and the task fails
         naming the failed ones.
       - A name may appear once (buildx names are case-insensitive).
+      - "Every item is validated by the module itself (not by Ansible's argument parser), so that a bad item fails
+        naming its index and builder, for example C(builders[1] (ci): driver_opts.memory ...)."
     type: list
     elements: dict
     required: true
+    suboptions:
+      name:
+        description: Builder name (as C(docker buildx create --name)).
+        type: str
+        required: true
+      state:
+        description: V(present) (created and running), V(stopped) (created, container stopped) or V(absent).
+        type: str
+        choices: [present, stopped, absent]
+        default: present
+      network:
+        description:
+          - Shortcut for C(driver_opts.network), the Docker network of the builder's container (as the
+            C(buildkit.fleet.builder) role's items take it). Giving both with different values fails.
+        type: str
+      driver_opts:
+        description:
+          - Options of the C(docker-container) driver (C(image), C(network), C(memory), C(memory_swap),
+            C(cpu_quota), C(cpu_period), C(cpu_shares), C(cpuset_cpus), C(cgroup_parent), C(restart_policy),
+            C(env), C(default_load)), as M(buildkit.fleet.buildkit_builder) documents them.
+        type: dict
+        default: {}
+      platforms:
+        description: Fixed platforms of the builder (C(docker buildx create --platform)). Not with C(nodes).
+        type: list
+        elements: str
+      nodes:
+        description:
+          - Nodes of a multi-node builder, each with C(name), C(endpoint), C(platforms), C(driver_opts),
+            C(buildkitd_flags) and TLS options, as M(buildkit.fleet.buildkit_builder) documents them.
+        type: list
+        elements: dict
+      buildkitd_flags:
+        description: Flags of C(buildkitd).
+        type: list
+        elements: str
+      buildkitd_config:
+        description: A C(buildkitd.toml) on the target. Not with C(buildkitd_config_inline).
+        type: path
+      buildkitd_config_inline:
+        description: The content of C(buildkitd.toml).
+        type: str
+      keep_state:
+        description: With C(state=absent), keep the cache volume.
+        type: bool
+        default: false
+      bootstrap_timeout:
+        description: Seconds to wait for C(buildkitd) to answer.
+        type: int
+        default: 60
+      recreate:
+        description: When to re-create a builder that differs.
+        type: str
+        choices: [changed, always, never]
+        default: changed
+      pull:
+        description: Pull the BuildKit image before creating the container (as buildx does).
+        type: bool
+        default: true
+      image_mirrors:
+        description: Registries to pull the BuildKit image from when the pull fails.
+        type: list
+        elements: str
+      image_archive:
+        description:
+          - A C(docker save) tarball on the target, loaded when the BuildKit image is missing. Defaults to
+            O(image_archive).
+        type: path
+      use:
+        description: Make it buildx's current builder.
+        type: bool
+        default: false
   networks:
     description:
       - The Docker networks the builders need, as the C(buildkit.fleet.network) role takes them. They are only
@@ -121,9 +193,30 @@ options:
     description: Seconds to wait, per builder, while another run converges the same builder.
     type: int
     default: 600
+  image_archive:
+    description:
+      - A C(docker save) tarball on the target for every item without its own C(image_archive) (not for absent ones).
+    type: path
+  report_missing_images:
+    description:
+      - Before any change, look up the BuildKit image of every present builder without C(image_archive). When one
+        is missing on the Docker daemon, no builder is touched and RV(missing_images) lists them, so that a
+        tarball can be copied to the target and the module run again with O(image_archive).
+      - In check mode the builders are predicted all the same.
+    type: bool
+    default: false
+  python_requirements:
+    description:
+      - Requirements (as pip takes them, with C(python_version) markers) that the Python running the module must
+        meet besides the Docker SDK >= 7. When one is missing, the task fails before any change with
+        RV(docker_sdk_missing=true) and RV(missing_requirements).
+    type: list
+    elements: str
+    default: []
 notes:
-  - When the Python that runs the module lacks the Docker SDK for Python (>= 7), the task fails with
-    RV(docker_sdk_missing=true) and RV(interpreter), so that a role can install it and run the module again.
+  - When the Python that runs the module lacks the Docker SDK for Python (>= 7) or one of
+    O(python_requirements), the task fails with RV(docker_sdk_missing=true) and RV(interpreter), so that a
+    role can install it and run the module again.
 seealso:
   - module: buildkit.fleet.buildkit_builder
   - module: community.docker.docker_network
@@ -172,6 +265,38 @@ builders:
       timings: {ready: 0.05}
       duration: 0.08
       builder: {name: ci, driver: docker-container, nodes: [{name: ci0, status: running, platforms: [linux/amd64]}]}
+summary:
+  description: One entry per item of O(builders), in order, when RV(builders) is not empty.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name: {description: Builder name., type: str}
+    state: {description: The state asked for., type: str}
+    changed: {description: Whether the builder changed., type: bool}
+    status: {description: "Status of the first node (V(running), V(stopped), ...; V(absent))", type: str}
+    buildkit_version: {description: BuildKit version of the first node (empty when unknown)., type: str}
+    platforms: {description: Platforms of the first node (fixed and detected)., type: list, elements: str}
+    network: {description: The builder's network (C(network) or C(driver_opts.network); empty for none)., type: str}
+  sample: [{name: ci, state: present, changed: false, status: running, buildkit_version: v0.32.2,
+            platforms: [linux/amd64, linux/arm64], network: builders}]
+missing_images:
+  description: With O(report_missing_images), the BuildKit images missing on the daemon; no builder was touched.
+  returned: always
+  type: list
+  elements: str
+  sample: [moby/buildkit:buildx-stable-1]
+missing_requirements:
+  description: The requirements of O(python_requirements) (markers applied) the module's Python lacks.
+  returned: failure
+  type: list
+  elements: str
+  sample: [paramiko]
+python_version:
+  description: Version of the module's Python, when it lacks something.
+  returned: failure
+  type: str
+  sample: 3.11.2
 pending_networks:
   description: The networks of O(networks) that are missing or differ, with what differs; no builder was touched.
   returned: always
@@ -196,11 +321,10 @@ duration:
 import sys
 import time
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.batch import NETWORK_ITEM_OPTIONS, Batch, BatchError
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import DOCKER_CONNECTION_ARGS
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import fail_early
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.batch import Batch, BatchError, summary
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.network_check import NETWORK_ITEM_OPTIONS
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import CheckedModule
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.module_args import docker_module_spec
 
 
 def argument_spec():
@@ -209,29 +333,30 @@ def argument_spec():
         networks=dict(type='list', elements='dict', default=[], options=NETWORK_ITEM_OPTIONS),
         wait_for_platforms=dict(type='list', elements='str', default=[]),
         platforms_timeout=dict(type='int', default=60),
-        buildx_config=dict(type='path'),
-        lock_timeout=dict(type='int', default=600),
+        image_archive=dict(type='path'),
+        report_missing_images=dict(type='bool', default=False),
+        python_requirements=dict(type='list', elements='str', default=[]),
     )
-    spec.update(DOCKER_CONNECTION_ARGS)
-    return spec
+    return docker_module_spec(spec, store=True, lock=True)
 
 
 def main():
-    fail_early(argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = CheckedModule(argument_spec=argument_spec(), supports_check_mode=True)
     started = time.monotonic()
     batch = Batch(module.params, module.check_mode, module._diff)
     common = dict(interpreter=sys.executable)
     try:
         batch.check()  # every item before any change
         pending = batch.pending_networks()
-        results = [] if pending and not module.check_mode else batch.converge()
+        missing = batch.missing_images() if module.params['report_missing_images'] else []
+        results = [] if (pending or missing) and not module.check_mode else batch.converge()
     except BatchError as exc:
         module.fail_json(msg=exc.msg, duration=round(time.monotonic() - started, 3), builders=[], pending_networks=[],
-                         **dict(common, **exc.details))
+                         missing_images=[], summary=[], **dict(common, **exc.details))
     for warning in batch.warnings:
         module.warn(warning)
     result = dict(common, changed=any(r['changed'] for r in results), builders=results, pending_networks=pending,
+                  missing_images=missing, summary=summary(results, module.params['builders']) if results else [],
                   duration=round(time.monotonic() - started, 3))
     if module._diff:
         result['diff'] = [r.pop('diff') for r in results if 'diff' in r]

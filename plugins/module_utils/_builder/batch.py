@@ -14,8 +14,11 @@ import time
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.docker_ops import BuilderError, check_network, wait_ready
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.network_check import network_differences
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.docker_ops import (
+    BuilderError, check_network, inspect_image, wait_ready)
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.driver_opts import DEFAULT_IMAGE
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.network_check import (  # noqa: F401 pylint: disable=unused-import
+    NETWORK_ITEM_OPTIONS, network_differences)
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.options import (
     MUTUALLY_EXCLUSIVE, SHARED_OPTIONS, item_options)
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.run import BuilderRun, RunFailed, default_client
@@ -26,19 +29,9 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_clie
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import problem
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import normalized_text
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.python_requirements import (
+    RequirementError, interpreter_state)
 
-NETWORK_ITEM_OPTIONS = dict(
-    name=dict(type='str', required=True),
-    state=dict(type='str', default='present', choices=['present', 'absent']),
-    driver=dict(type='str', default='bridge'),
-    subnet=dict(type='str'),
-    gateway=dict(type='str'),
-    ip_range=dict(type='str'),
-    internal=dict(type='bool'),
-    mtu=dict(type='int'),
-    driver_options=dict(type='dict'),
-    labels=dict(type='dict'),
-)
 POLL_SECONDS = 1.0
 
 
@@ -57,6 +50,40 @@ class BatchError(Exception):
     def __init__(self, msg, **details):
         super(BatchError, self).__init__(msg)
         self.msg, self.details = msg, details
+
+
+def folded_item(item, image_archive=None):
+    """The role's item shape as buildkit_builder takes it: `network` folded into driver_opts.network, and
+    image_archive (the batch's) for an item without its own."""
+    item = dict(item)
+    network = item.pop('network', None)
+    if network not in (None, ''):
+        if not isinstance(network, str):
+            raise SpecError('network: must be the name of a Docker network, got %r' % (network,))
+        opts = item.get('driver_opts') or {}
+        if not isinstance(opts, dict):
+            raise SpecError('driver_opts: must be a dictionary, got %r' % (opts,))
+        if opts.get('network') not in (None, '', network):
+            raise SpecError("network: '%s' and driver_opts.network: '%s' differ; give one of them"
+                            % (network, opts['network']))
+        item['driver_opts'] = dict(opts, network=network)
+    if image_archive and not item.get('image_archive') and item.get('state', 'present') != 'absent':
+        item['image_archive'] = image_archive
+    return item
+
+
+def summary(results, builders):
+    """One line of facts per builder: name, state, changed, status, buildkit_version, platforms, network."""
+    rows = []
+    for result, item in zip(results, builders):
+        nodes = (result.get('builder') or {}).get('nodes') or [{}]
+        node = nodes[0]
+        item = folded_item(item) if isinstance(item, dict) else {}
+        rows.append(dict(name=result['name'], state=result['state'], changed=result['changed'],
+                         status=node.get('status') or 'absent', buildkit_version=node.get('buildkit_version') or '',
+                         platforms=node.get('platforms') or [],
+                         network=(item.get('driver_opts') or {}).get('network') or ''))
+    return rows
 
 
 def _label(index, item):
@@ -81,6 +108,11 @@ class Batch(object):
             if not isinstance(item, dict):
                 errors.append('%s: each item must be a dictionary of builder options, got %s %r'
                               % (label, type(item).__name__, item))
+                continue
+            try:
+                item = folded_item(item, self.params.get('image_archive'))
+            except SpecError as exc:
+                errors.append('%s: %s' % (label, exc))
                 continue
             misplaced = sorted(k for k in item if k in self.shared)
             found = problem(options, item)
@@ -111,9 +143,42 @@ class Batch(object):
                 errors.append("%s: must be a positive number of seconds, got '%s'" % (option, self.params[option]))
         if errors:
             raise BatchError('; '.join(errors))
+        self.check_interpreter()
+
+    def check_interpreter(self):
+        """BatchError(docker_sdk_missing=True) when this Python lacks the Docker SDK or python_requirements."""
         problem_sdk = sdk_problem()
-        if problem_sdk:
-            raise BatchError(problem_sdk, docker_sdk_missing=True)
+        try:
+            state = interpreter_state(self.params.get('python_requirements') or [])
+        except RequirementError as exc:
+            raise BatchError('python_requirements: %s' % exc)
+        if problem_sdk or state['missing']:
+            raise BatchError('; '.join([problem_sdk] if problem_sdk else []
+                                       + (['missing on %s: %s' % (state['python'], ', '.join(state['missing']))]
+                                          if state['missing'] else [])),
+                             docker_sdk_missing=True, missing_requirements=state['missing'],
+                             python_version=state['python_version'])
+
+    def missing_images(self):
+        """The BuildKit images of present builders without image_archive that the Docker daemon lacks."""
+        wanted = []
+        for run in self.runs:
+            params = run.params
+            if params['state'] == 'absent' or params.get('nodes') or params.get('image_archive'):
+                continue
+            image = params['driver_opts'].get('image') or DEFAULT_IMAGE
+            if image not in wanted:
+                wanted.append(image)
+        if not wanted:
+            return []
+        try:
+            client = default_client(self.clients, self.params)
+        except DockerConnectionError as exc:
+            raise BatchError(str(exc))
+        try:
+            return [image for image in wanted if inspect_image(client, image) is None]
+        except APIError as exc:
+            raise BatchError('cannot inspect images %s: %s' % (', '.join(wanted), exc))
 
     def pending_networks(self):
         """The networks of `networks` that are missing or differ, each with what differs. A builder's own network

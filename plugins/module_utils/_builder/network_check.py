@@ -21,9 +21,27 @@ from ansible.module_utils.common.validation import check_type_int
 from ansible.module_utils.parsing.convert_bool import boolean
 
 MTU_OPTION = 'com.docker.network.driver.mtu'
-ITEM_KEYS = ('name', 'state', 'driver', 'subnet', 'gateway', 'ip_range', 'internal', 'mtu', 'driver_options', 'labels')
 # Docker's IPAM pool keys -> the role's item keys
 POOL_KEYS = (('Subnet', 'subnet'), ('Gateway', 'gateway'), ('IPRange', 'ip_range'))
+
+
+# The one definition of a network item: the `networks` option of buildkit_builders and the items of
+# `buildkit_networks` in the buildkit.fleet.network and buildkit.fleet.builder roles. Role argument specs cannot
+# include a file, so the roles declare the list and validate the items with this spec on the controller (the
+# buildkit.fleet.network_items filter) before any change.
+NETWORK_ITEM_OPTIONS = dict(
+    name=dict(type='str', required=True),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    driver=dict(type='str', default='bridge'),
+    subnet=dict(type='str'),
+    gateway=dict(type='str'),
+    ip_range=dict(type='str'),
+    internal=dict(type='bool'),
+    mtu=dict(type='int'),
+    driver_options=dict(type='dict'),
+    labels=dict(type='dict'),
+)
+ITEM_KEYS = tuple(NETWORK_ITEM_OPTIONS)
 
 
 def network_differences(wanted, actual):

@@ -60,4 +60,33 @@ def test_missing_sdk_is_reported_after_the_items(tmp_path, monkeypatch):
     batch = b.Batch(params(tmp_path, [{'name': 'a'}]), check_mode=False, diff=False)
     with pytest.raises(b.BatchError) as err:
         batch.check()
-    assert err.value.msg == 'no docker here' and err.value.details == {'docker_sdk_missing': True}
+    assert err.value.msg == 'no docker here' and err.value.details['docker_sdk_missing'] is True
+    assert err.value.details['missing_requirements'] == []
+
+
+def test_missing_requirement_is_reported(tmp_path, monkeypatch):
+    monkeypatch.setattr(b, 'sdk_problem', lambda: None)
+    batch = b.Batch(dict(params(tmp_path, [{'name': 'a'}]), python_requirements=['no-such-dist>=1', "other; python_version < '3'"]),
+                    check_mode=False, diff=False)
+    with pytest.raises(b.BatchError) as err:
+        batch.check()
+    assert 'no-such-dist>=1' in err.value.msg and err.value.details['missing_requirements'] == ['no-such-dist>=1']
+
+
+def test_network_shortcut_and_image_archive_are_folded():
+    item = b.folded_item({'name': 'a', 'network': 'n', 'driver_opts': {'memory': '1g'}}, '/x.tar')
+    assert item == {'name': 'a', 'driver_opts': {'memory': '1g', 'network': 'n'}, 'image_archive': '/x.tar'}
+    assert 'image_archive' not in b.folded_item({'name': 'a', 'state': 'absent'}, '/x.tar')
+    with pytest.raises(b.SpecError, match="network: 'n' and driver_opts.network: 'm' differ"):
+        b.folded_item({'name': 'a', 'network': 'n', 'driver_opts': {'network': 'm'}})
+
+
+def test_summary_rows():
+    results = [{'name': 'a', 'state': 'present', 'changed': True, 'builder': {'nodes': [
+        {'status': 'running', 'buildkit_version': 'v0.32.2', 'platforms': ['linux/amd64']}]}},
+        {'name': 'b', 'state': 'absent', 'changed': False}]
+    rows = b.summary(results, [{'name': 'a', 'network': 'n'}, {'name': 'b'}])
+    assert rows == [dict(name='a', state='present', changed=True, status='running', buildkit_version='v0.32.2',
+                         platforms=['linux/amd64'], network='n'),
+                    dict(name='b', state='absent', changed=False, status='absent', buildkit_version='', platforms=[],
+                         network='')]
