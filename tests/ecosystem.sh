@@ -80,8 +80,8 @@ ee)
     grep -q "$need" "$work/introspect.log" || { cat "$work/introspect.log" >&2; die "EE introspection lacks '$need'"; }
   done
   # bindep reads the file: the buildx CLI only with the profile buildx (Debian: docker-buildx), else nothing.
-  [[ "$(bindep -f "$repo/bindep.txt" -l newline buildx)" == docker-buildx ]] || die "bindep: profile buildx does not give docker-buildx"
-  [[ -z "$(bindep -f "$repo/bindep.txt" -l newline | tr -d '[:space:]')" ]] || die "bindep: the default profile asks for packages"
+  [[ "$(bindep -f "$repo/meta/ee-bindep.txt" -l newline buildx)" == docker-buildx ]] || die "bindep: profile buildx does not give docker-buildx"
+  [[ -z "$(bindep -f "$repo/meta/ee-bindep.txt" -l newline | tr -d '[:space:]')" ]] || die "bindep: the default profile asks for packages"
   ;;
 importer)
   tool_venv importer
