@@ -234,8 +234,6 @@ command:
 '''
 
 
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.nodes import NodeError
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import DRIVER
 from ansible_collections.buildkit.fleet.plugins.module_utils._cache import prune
 from ansible_collections.buildkit.fleet.plugins.module_utils._cache.du import RECORD_TYPES
 from ansible_collections.buildkit.fleet.plugins.module_utils._cache.prune_options import prune_argv, prune_options
@@ -245,6 +243,8 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_clie
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import CheckedModule
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.module_args import docker_module_spec
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.access import NodeError
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.names import DRIVER
 
 
 def argument_spec():

@@ -2,7 +2,7 @@
 # Copyright (c) buildkit.fleet contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Docker operations on one builder node: image, container, volume, exec, readiness.
+"""Docker operations that make a builder node: network, image, container creation and its config file.
 
 Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
 """
@@ -14,11 +14,14 @@ import io
 import json
 import os
 import tarfile
-import time
 
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import CONFIG_FILE, CONFIG_PATH, STATE_DIR
-from ansible_collections.buildkit.fleet.plugins.module_utils._cache.workers import WORKERS_ARGV, parse_workers
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import APIError, NotFound
+# The node's container operations live in _node.container; re-exported for the builder's modules that use them.
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.container import (  # noqa: F401 pylint: disable=unused-import
+    BuilderError, VolumeDataGone, container_status, exec_run, first_line, inspect_container, remove_container,
+    remove_volume, remove_volume_if_unused, replace_lost_volume, start_container, volume_data_gone, volume_exists,
+    wait_ready)
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.names import CONFIG_FILE, CONFIG_PATH, STATE_DIR
 
 try:
     from docker.types import Mount
@@ -28,10 +31,6 @@ except ImportError:
 BUILTIN_NETWORKS = ('host', 'bridge', 'none', 'default')
 
 
-class BuilderError(Exception):
-    """A Docker-side failure; the message names what failed."""
-
-
 def daemon_facts(client, info=None):
     info = info or client.info()
     return {'cgroup_driver': info.get('CgroupDriver'),
@@ -39,33 +38,11 @@ def daemon_facts(client, info=None):
             'server_version': info.get('ServerVersion')}
 
 
-def inspect_container(client, name):
-    try:
-        return client.inspect_container(name)
-    except NotFound:
-        return None
-
-
-def container_status(inspect):
-    """buildx's status words for a docker-container node: inactive, running or stopped."""
-    if not inspect:
-        return 'inactive'
-    return 'running' if (inspect.get('State') or {}).get('Running') else 'stopped'
-
-
 def inspect_image(client, ref):
     try:
         return client.inspect_image(ref)
     except NotFound:
         return None
-
-
-def volume_exists(client, name):
-    try:
-        client.inspect_volume(name)
-        return True
-    except NotFound:
-        return False
 
 
 def check_network(client, network):
@@ -86,16 +63,7 @@ def _pull(client, ref):
             raise APIError(event['error'])
 
 
-def first_line(exc):
-    return (str(exc).strip().splitlines() or [''])[0][:200]
-
-
 _first_line = first_line
-
-
-def volume_data_gone(exc):
-    """The daemon cannot mount a volume whose data directory was deleted."""
-    return 'error evaluating symlinks from mount source' in str(getattr(exc, 'explanation', None) or exc)
 
 
 def archive_image_id(archive, ref):
@@ -205,47 +173,6 @@ def create_container(client, cspec, config_text):
     return created['Id']
 
 
-def exec_run(client, container, cmd):
-    exec_id = client.exec_create(container, cmd, stdout=True, stderr=True)['Id']
-    out, err = client.exec_start(exec_id, demux=True)
-    code = client.exec_inspect(exec_id).get('ExitCode')
-    return code, (out or b'').decode('utf-8', 'replace'), (err or b'').decode('utf-8', 'replace')
-
-
-_ERROR_WORDS = ('error', 'incorrect usage', 'fatal', 'panic', 'not defined', 'failed')
-
-
-def log_tail(client, container, lines=15):
-    """The container log's error lines (even above a usage text) and its last lines."""
-    try:
-        text = client.logs(container, tail=300).decode('utf-8', 'replace')
-    except APIError as exc:
-        return '(no logs: %s)' % exc
-    all_lines = [line for line in text.splitlines() if line.strip()]
-    tail = all_lines[-lines:]
-    errors = [line for line in all_lines[:-lines] if any(w in line.lower() for w in _ERROR_WORDS)]
-    return '\n'.join(errors[-5:] + (['...'] if errors else []) + tail)
-
-
-def wait_ready(client, container, timeout):
-    """Poll `buildctl debug workers` like buildx's boot; return the workers (parsed by _cache.workers)."""
-    deadline = time.monotonic() + timeout
-    attempt, detail = 1, ''
-    while True:
-        try:
-            code, out, err = exec_run(client, container, [WORKERS_ARGV[0], '--timeout', '5'] + list(WORKERS_ARGV[1:]))
-            if code == 0:
-                return parse_workers(out)
-            detail = 'exit code %s: %s' % (code, (err or out).strip()[-500:])
-        except APIError as exc:
-            detail = str(exc.explanation or exc)
-        if time.monotonic() >= deadline:
-            raise BuilderError('buildkitd in %s did not answer within %ss (%s); container log tail:\n%s'
-                               % (container, timeout, detail, log_tail(client, container)))
-        time.sleep(min(attempt * 0.12, 1.0, max(0.0, deadline - time.monotonic())))
-        attempt += 1
-
-
 def read_config(client, container):
     """Text of /etc/buildkit/buildkitd.toml in the container, or None."""
     try:
@@ -255,37 +182,3 @@ def read_config(client, container):
     with tarfile.open(fileobj=io.BytesIO(b''.join(stream))) as tar:
         member = tar.extractfile(tar.getmembers()[0])
         return member.read().decode('utf-8') if member else None
-
-
-def remove_container(client, name, timeout=60):
-    """Remove a container (by name or id); when another client is already removing it, wait until it is gone."""
-    try:
-        client.remove_container(name, force=True)
-    except NotFound:
-        pass
-    except APIError as exc:
-        if 'already in progress' not in str(exc.explanation or exc):
-            raise
-        deadline = time.monotonic() + timeout
-        while inspect_container(client, name) is not None:
-            if time.monotonic() >= deadline:
-                raise BuilderError('container %s: another removal did not finish within %ss' % (name, timeout))
-            time.sleep(0.2)
-
-
-def remove_volume(client, name):
-    try:
-        client.remove_volume(name)
-        return True
-    except NotFound:
-        return False
-
-
-def remove_volume_if_unused(client, name):
-    """Remove a volume unless a container (someone else's) uses it."""
-    try:
-        return remove_volume(client, name)
-    except APIError as exc:
-        if exc.status_code == 409:
-            return False
-        raise

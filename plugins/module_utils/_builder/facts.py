@@ -12,14 +12,15 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.docker_ops import volume_exists
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.nodes import Node, NodeError
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import DRIVER, container_name, volume_name
 from ansible_collections.buildkit.fleet.plugins.module_utils._cache.du import summarize
-from ansible_collections.buildkit.fleet.plugins.module_utils._cache.workers import worker_facts
+from ansible_collections.buildkit.fleet.plugins.module_utils._cache.node_cache import disk_usage as node_disk_usage
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import APIError, DockerException
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import format_platform
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.times import format_time, parse_time
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.access import Node, NodeError
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.container import volume_exists
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.names import DRIVER, container_name, volume_name
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.workers import worker_facts
 
 
 def last_activity(store, name):
@@ -78,7 +79,7 @@ def node_facts(node, params, bootstrap=False, bootstrap_timeout=60, check_mode=F
         if not facts['buildkit_version']:
             facts['buildkit_version'] = access.version()
         if disk_usage:
-            recs = access.disk_usage()
+            recs = node_disk_usage(access)
             facts['disk_usage'] = summarize(recs)
             if records:
                 facts['disk_usage']['entries'] = recs

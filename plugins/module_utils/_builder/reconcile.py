@@ -16,8 +16,8 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._builder import doc
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.compare import (
     container_differences, container_view, readable_node, store_differences)
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import DRIVER, container_name, container_spec, volume_name
-from ansible_collections.buildkit.fleet.plugins.module_utils._cache.workers import buildkit_version, detected_platforms
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import format_platform
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.workers import buildkit_version, detected_platforms
 
 
 def _overall(statuses):
@@ -136,24 +136,27 @@ class Reconciler(object):
             network_id = network_created = None
         inspect = bd.inspect_container(client, cspec['name'])
         image = bd.inspect_image(client, cspec['image'])
-        before_container, drift = None, []
+        before_container, drift, lost = None, [], None
         if inspect:
             image_env = dict(e.partition('=')[::2] for e in ((image or {}).get('Config') or {}).get('Env') or [])
-            config_now = bd.read_config(client, cspec['name']) if cspec['config'] is not None else None
+            config_now, lost = self._read_config(client, cspec)
             before_container = container_view(inspect, image_env, config_now, network_created)
             drift = [dict(d, item=d['item'] + label) for d in
                      container_differences(before_container, cspec, (image or {}).get('Id'), network_id)]
             self.differences.extend(drift)
-        if drift and params['recreate'] == 'never':
+        if lost is not None:  # the container cannot be read nor started: re-created whatever recreate says
+            self.differences.append({'item': 'volume' + label, 'before': 'data directory missing', 'after': cspec['volume']})
+        elif drift and params['recreate'] == 'never':
             self.notes.append('node %s differs from the wanted spec; recreate=never keeps it' % node['name'])
-        rebuild = inspect is None or params['recreate'] == 'always' or bool(drift and params['recreate'] == 'changed')
+        rebuild = (inspect is None or lost is not None or params['recreate'] == 'always'
+                   or bool(drift and params['recreate'] == 'changed'))
         actions_before = len(self.actions)
         want_running = params['state'] == 'present'
         running = bd.container_status(inspect) == 'running' and not rebuild
         if running and ((inspect or {}).get('State') or {}).get('Paused'):
             self._act('unpause container %s' % cspec['name'], client.unpause, cspec['name'])
         if rebuild:
-            self._create(client, cspec, inspect, image)
+            self._create(client, cspec, inspect, image, lost)
         if want_running and not running:
             self._act('start container %s' % cspec['name'], self._start, client, cspec)
         elif running and not want_running:
@@ -170,12 +173,32 @@ class Reconciler(object):
         unchanged = len(self.actions) == actions_before
         return before, after, self._record(client, node, cspec, workers, inspect if unchanged else None)
 
-    def _create(self, client, cspec, inspect, image):
+    def _read_config(self, client, cspec):
+        """(config text in the container or None, the daemon's error when the state volume's data is gone)."""
+        if cspec['config'] is None:
+            return None, None
+        try:
+            return bd.read_config(client, cspec['name']), None
+        except bd.APIError as exc:  # reading a file mounts the container's volumes too
+            if not bd.volume_data_gone(exc):
+                raise
+            return None, exc
+
+    def _replace_lost_volume(self, client, cspec, cause):
+        """Re-create the state volume whose data directory is gone and the container (recorded, noted)."""
+        self.notes.append(bd.replace_lost_volume(client, cspec['name'], cspec['volume'],
+                                                 lambda: bd.create_container(client, cspec, self.config_text),
+                                                 cause, self._act))
+
+    def _create(self, client, cspec, inspect, image, lost=None):
         verb = 'recreate' if inspect else 'create'
         if self.check_mode:
             if image is None:
                 self.actions.append('get image %s' % cspec['image'])
-            self.actions.append('%s container %s' % (verb, cspec['name']))
+            if lost is not None:
+                self._replace_lost_volume(client, cspec, lost)
+            else:
+                self.actions.append('%s container %s' % (verb, cspec['name']))
             return
         started = time.monotonic()
         _image, note = bd.ensure_image(client, cspec['image'], self.params['pull'] or image is None,
@@ -183,28 +206,31 @@ class Reconciler(object):
         self.timings['image'] = round(time.monotonic() - started, 3)
         if note:
             self.notes.append(note)
+        if lost is not None:
+            self._replace_lost_volume(client, cspec, lost)
+            return
         new_volume = not bd.volume_exists(client, cspec['volume'])
         if inspect:
             self._act('remove container %s (volume %s kept)' % (cspec['name'], cspec['volume']),
                       bd.remove_container, client, inspect['Id'])
-        created = self._act('%s container %s' % (verb, cspec['name']), bd.create_container, client, cspec,
-                            self.config_text)
+        try:
+            created = self._act('%s container %s' % (verb, cspec['name']), bd.create_container, client, cspec,
+                                self.config_text)
+        except bd.BuilderError as exc:  # the daemon populates (mounts) the kept volume: its data may be gone
+            if new_volume or not bd.volume_data_gone(exc):
+                raise
+            self._replace_lost_volume(client, cspec, exc)
+            return
         if not inspect:
             self._created.append((client, created, cspec['volume'] if new_volume else None))
 
     def _start(self, client, cspec):
-        """Start the container; when its state volume lost its data, re-create both (the cache is gone anyway)."""
-        try:
-            client.start(cspec['name'])
-        except bd.APIError as exc:
-            if not bd.volume_data_gone(exc):
-                raise
-            self.notes.append('the state volume %s had lost its data (%s): re-created the volume and the container; '
-                              'the build cache is gone' % (cspec['volume'], bd.first_line(exc)))
-            self._act('remove container %s' % cspec['name'], bd.remove_container, client, cspec['name'])
-            self._act('remove volume %s' % cspec['volume'], bd.remove_volume, client, cspec['volume'])
-            self._act('create container %s' % cspec['name'], bd.create_container, client, cspec, self.config_text)
-            client.start(cspec['name'])
+        """Start the container the one way (start_container); a state volume whose data is gone is re-created
+        with the container (the cache is gone anyway), and the notes say so."""
+        note = bd.start_container(client, cspec['name'], cspec['volume'],
+                                  lambda: bd.create_container(client, cspec, self.config_text), self._act)
+        if note:
+            self.notes.append(note)
 
     def _rollback(self):
         """A failed run leaves no container or volume it created behind."""

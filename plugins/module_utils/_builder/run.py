@@ -18,7 +18,6 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.daemon_checks import check_cpus, explain
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.docker_ops import BuilderError, daemon_facts
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.node_plan import plan_endpoints
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.nodes import NodeError, connect_endpoints
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.reconcile import Reconciler
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import desired_spec, validate_name
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore, default_root
@@ -27,6 +26,7 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_clie
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.locking import LockTimeout, held
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.store_repair import check_root, entry_path, set_aside
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.access import NodeError, connect_endpoints
 
 
 def _client_key(endpoint, overrides):

@@ -16,6 +16,9 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._builder import dri
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.node_plan import node_entries
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import format_platform, normalize_platform
+# A node's names are the node access's (one definition); re-exported for the builder's modules.
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.names import (  # noqa: F401 pylint: disable=unused-import
+    CONFIG_FILE, CONFIG_PATH, CONTAINER_PREFIX, DRIVER, STATE_DIR, VOLUME_SUFFIX, container_name, volume_name)
 
 try:
     import tomllib as _toml
@@ -25,12 +28,6 @@ except ImportError:  # Python < 3.11
     except ImportError:
         _toml = None
 
-DRIVER = 'docker-container'
-CONTAINER_PREFIX = 'buildx_buildkit_'
-VOLUME_SUFFIX = '_state'
-STATE_DIR = '/var/lib/buildkit'
-CONFIG_PATH = '/etc/buildkit/buildkitd.toml'
-CONFIG_FILE = 'buildkitd.toml'
 NETWORK_HOST_ENTITLEMENT = '--allow-insecure-entitlement=network.host'
 _NAME_RE = re.compile(r'^[a-zA-Z][a-zA-Z0-9._-]*$')
 
@@ -42,14 +39,6 @@ def validate_name(name, option='name'):
     if name.lower() == 'default':
         raise SpecError("%s: '%s' is reserved for the docker context builder; choose another name" % (option, name))
     return name
-
-
-def container_name(node_name):
-    return CONTAINER_PREFIX + node_name
-
-
-def volume_name(node_name):
-    return CONTAINER_PREFIX + node_name + VOLUME_SUFFIX
 
 
 def load_toml(text, option):

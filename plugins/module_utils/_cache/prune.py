@@ -13,11 +13,12 @@ __metaclass__ = type
 import json
 import time
 
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.nodes import Node, NodeError
 from ansible_collections.buildkit.fleet.plugins.module_utils._cache.du import parse_record
 from ansible_collections.buildkit.fleet.plugins.module_utils._cache import state_volumes
+from ansible_collections.buildkit.fleet.plugins.module_utils._cache.node_cache import disk_usage, free_bytes
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import CacheError
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.times import parse_time
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.access import Node, NodeError
 
 INTERNAL_TYPES = ('internal', 'frontend')
 
@@ -151,8 +152,8 @@ def prune_node(node, params, opts, argv, check_mode):
         access.start(params['bootstrap_timeout'])
         result['started'] = True
     try:
-        everything = access.disk_usage()
-        free = access.free_bytes() if opts['min_free_space'] else None
+        everything = disk_usage(access)
+        free = free_bytes(access) if opts['min_free_space'] else None
         if opts['min_free_space'] and free is None:
             raise NodeError('node %s: the free space of the cache file system is unknown (stat and df failed in '
                             'the container), so min_free_space cannot be applied' % node['name'])
@@ -160,7 +161,7 @@ def prune_node(node, params, opts, argv, check_mode):
             removed = []
             result['skipped'] = 'min_free_space holds: %d bytes free' % free
         elif check_mode:
-            matching = access.disk_usage(opts['filters']) if opts['filters'] else everything
+            matching = disk_usage(access, opts['filters']) if opts['filters'] else everything
             removed = estimate_prune(everything, matching, opts, time.time(), free)
         else:
             removed = parse_prune(access.buildctl(*argv), dict((r['id'], r['type']) for r in everything))

@@ -15,6 +15,7 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.validation import check_type_dict
 
 _API_VERSION_RE = re.compile(r'^(auto|\d+\.\d+)$')
@@ -67,35 +68,68 @@ def core_problem(errors):
     return None
 
 
+_ITEM_RULES = ('options', 'mutually_exclusive', 'required_together', 'required_one_of', 'required_if',
+               'required_by', 'apply_defaults')
+
+
+def _secret_inside(options):
+    return any(opts.get('no_log') or _secret_inside(opts.get('options') or {}) for opts in (options or {}).values())
+
+
+def _check_items(name, opts, items):
+    """The items of a list-of-dict option, as core would turn them out (key=value and JSON items converted,
+    sub-options validated with their defaults); the first problem is raised as ValueError naming name[index]."""
+    checked = []
+    for index, item in enumerate(items):
+        item = check_type_dict(item)
+        if opts.get('options'):
+            result = ArgumentSpecValidator(
+                opts['options'], mutually_exclusive=opts.get('mutually_exclusive'),
+                required_together=opts.get('required_together'), required_one_of=opts.get('required_one_of'),
+                required_if=opts.get('required_if'), required_by=opts.get('required_by')).validate(item)
+            if result.error_messages:
+                raise ValueError('%s[%d]: %s' % (name, index, result.error_messages[0]))
+            item = result.validated_parameters
+        checked.append(item)
+    return checked
+
+
 class CheckedModule(AnsibleModule):
-    """AnsibleModule whose argument failures name the option: a list-of-dict item that is not a dictionary
-    (core's first message, "dictionary requested, could not parse JSON or key=value", names none) and a
-    malformed api_version (core does not check it). Everything else is core's own validation and message."""
+    """AnsibleModule whose argument failures name the option and, for a list of dictionaries, the item.
+
+    Core's validation turns a list item that is not a dictionary into a message that names neither the option
+    nor the item ("dictionary requested, could not parse JSON or key=value") and drops the item. So the items of
+    list-of-dict options reach this class unconverted: `problem` names a bad one with its index and value, then
+    each item is converted and its sub-options validated here with ansible-core's public ArgumentSpecValidator
+    (a failure reads ``nodes[1]: <core's message>``). Lists whose sub-options hold a no_log value stay with core,
+    which masks those values before it logs the invocation. A malformed api_version (core does not check it)
+    fails with `problem`'s message too. Everything else is core's own validation."""
 
     def __init__(self, argument_spec, **kwargs):
         self._checked_spec = argument_spec
-        # A list of dictionaries without sub-options (their items are checked by the module, e.g. each builder of
-        # buildkit_builders) reaches us unconverted, so that an item that is no dictionary is named with its index.
-        loose = [name for name, opts in argument_spec.items()
-                 if opts.get('type') == 'list' and opts.get('elements') == 'dict' and not opts.get('options')]
-        core_spec = dict(argument_spec)
-        for name in loose:
-            core_spec[name] = dict(argument_spec[name], elements='raw')
+        core_spec, self._own_items = dict(argument_spec), {}
+        for name, opts in argument_spec.items():
+            if opts.get('type') == 'list' and opts.get('elements') == 'dict' and not _secret_inside(opts.get('options')):
+                self._own_items[name] = opts
+                core_spec[name] = dict(((k, v) for k, v in opts.items() if k not in _ITEM_RULES), elements='raw')
         self._validating = True
         super(CheckedModule, self).__init__(argument_spec=core_spec, **kwargs)
         self._validating = False
         found = problem(argument_spec, self.params)
         if found:
             self.fail_json(msg=found)
-        for name in loose:  # key=value and JSON items, as core would convert them
+        for name, opts in self._own_items.items():
             if isinstance(self.params.get(name), list):
-                self.params[name] = [check_type_dict(item) for item in self.params[name]]
+                try:
+                    self.params[name] = _check_items(name, opts, self.params[name])
+                except (TypeError, ValueError) as exc:
+                    self.fail_json(msg=str(exc))
         self.argument_spec = argument_spec
 
     def fail_json(self, msg, **kwargs):
         if getattr(self, '_validating', False):  # core's own validation failed: say which option and item
             self._validating = False
             result = getattr(self, 'validation_result', None)
-            msg = (core_problem(result.errors if result is not None else None)
-                   or problem(self._checked_spec, getattr(self, 'params', None) or {}) or msg)
+            msg = (problem(self._checked_spec, getattr(self, 'params', None) or {})
+                   or core_problem(result.errors if result is not None else None) or msg)
         super(CheckedModule, self).fail_json(msg=msg, **kwargs)

@@ -1,4 +1,4 @@
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.docker_ops import container_status
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.container import container_status
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.facts import last_activity
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore
 

@@ -1,6 +1,6 @@
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.node_plan import (
     default_node_name, node_entries, plan_endpoints)
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder.nodes import builder_platforms
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.access import builder_platforms
 
 SOCK = 'unix:///var/run/docker.sock'
 

@@ -3,7 +3,7 @@ import os
 import pytest
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._cache import du
-from ansible_collections.buildkit.fleet.plugins.module_utils._cache import workers as wk
+from ansible_collections.buildkit.fleet.plugins.module_utils._node import workers as wk
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import CacheError
 
 # Real `buildctl du --format '{{json .}}'` output of BuildKit v0.32.2 after a FROM scratch + 2 COPY build.

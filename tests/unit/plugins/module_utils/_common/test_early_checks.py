@@ -24,7 +24,9 @@ def test_api_version():
 
 MODULE = '''
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import CheckedModule
-spec = dict(nodes=dict(type='list', elements='dict', options=dict(name=dict(type='str', required=True))),
+spec = dict(nodes=dict(type='list', elements='dict', options=dict(name=dict(type='str', required=True),
+                                                                  size=dict(type='int', default=1))),
+            secrets=dict(type='list', elements='dict', no_log=False, options=dict(value=dict(type='str', no_log=True))),
             count=dict(type='int'), api_version=dict(type='str', default='auto'),
             token=dict(type='str', no_log=True), items=dict(type='list', elements='dict'))
 module = CheckedModule(argument_spec=spec, supports_check_mode=True)
@@ -47,13 +49,15 @@ def run_module(tmp_path, args):
 
 def test_module_names_the_item_that_is_not_a_dict(tmp_path):
     result = run_module(tmp_path, {'nodes': [{'name': 'a'}, 'x']})
-    assert result['failed'] and result['msg'] == "nodes: each item must be a dictionary of sub-options, got str"
+    assert result['failed'] and result['msg'] == "nodes[1]: each item must be a dictionary of sub-options, got str 'x'"
     result = run_module(tmp_path, {'items': [{'a': 1}, 'just-a-name']})
     assert result['failed'] and result['msg'] == "items[1]: each item must be a dictionary of sub-options, got str 'just-a-name'"
     result = run_module(tmp_path, {'items': ['a=1', '{"b": 2}']})
     assert not result.get('failed') and result['params']['items'] == [{'a': '1'}, {'b': 2}]
     result = run_module(tmp_path, {'nodes': [3]})
-    assert result['failed'] and result['msg'] == "nodes: each item must be a dictionary of sub-options, got int"
+    assert result['failed'] and result['msg'] == "nodes[0]: each item must be a dictionary of sub-options, got int 3"
+    result = run_module(tmp_path, {'secrets': ['x']})  # a list with a no_log sub-option stays with core
+    assert result['failed'] and result['msg'] == "secrets: each item must be a dictionary of sub-options, got str"
 
 
 def test_module_names_a_malformed_api_version(tmp_path):
@@ -63,7 +67,11 @@ def test_module_names_a_malformed_api_version(tmp_path):
 
 def test_module_keeps_core_messages_and_conversions(tmp_path):
     assert "count" in run_module(tmp_path, {'count': 'many'})['msg']
-    assert "required" in run_module(tmp_path, {'nodes': [{}]})['msg']
-    result = run_module(tmp_path, {'nodes': ['name=a'], 'count': '3', 'token': 's3cr3t-value'})
-    assert not result.get('failed') and result['params']['nodes'] == [{'name': 'a'}] and result['params']['count'] == 3
-    assert 's3cr3t-value' not in json.dumps(result)  # no_log still masks
+    assert run_module(tmp_path, {'nodes': [{'name': 'a'}, {}]})['msg'] == 'nodes[1]: missing required arguments: name'
+    assert run_module(tmp_path, {'nodes': [{'name': 'a', 'size': 'big'}]})['msg'].startswith('nodes[0]: ')
+    assert 'colour' in run_module(tmp_path, {'nodes': [{'name': 'a', 'colour': 'red'}]})['msg']
+    result = run_module(tmp_path, {'nodes': ['name=a', {'name': 'b', 'size': '2'}], 'count': '3', 'token': 's3cr3t-value',
+                                   'secrets': [{'value': 'an0ther-s3cr3t'}]})
+    assert not result.get('failed'), result
+    assert result['params']['nodes'] == [{'name': 'a', 'size': 1}, {'name': 'b', 'size': 2}] and result['params']['count'] == 3
+    assert 's3cr3t-value' not in json.dumps(result) and 'an0ther-s3cr3t' not in json.dumps(result)  # no_log still masks

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from ansible_collections.buildkit.fleet.plugins.module_utils._cache import workers as wk
+from ansible_collections.buildkit.fleet.plugins.module_utils._node import workers as wk
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import CacheError
 
 WORKERS_JSON = (

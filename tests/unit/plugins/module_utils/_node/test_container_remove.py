@@ -1,7 +1,7 @@
 """remove_container when another client is already removing the container (a fake client: unit test only)."""
 import pytest
 
-from ansible_collections.buildkit.fleet.plugins.module_utils._builder import docker_ops as ops
+from ansible_collections.buildkit.fleet.plugins.module_utils._node import container as ops
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import APIError, NotFound
 
 

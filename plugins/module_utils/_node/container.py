@@ -1,0 +1,175 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) buildkit.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""One node's container on its Docker endpoint: inspect, exec, readiness, start (the one way), removal.
+
+What buildx keeps in builder/node.go and the docker-container driver's start: used by the builder's converge,
+its facts and the cache alike, so it lives below _builder and _cache.
+
+Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import time
+
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import APIError, NotFound
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.workers import WORKERS_ARGV, parse_workers
+
+
+class BuilderError(Exception):
+    """A Docker-side failure; the message names what failed."""
+
+
+def inspect_container(client, name):
+    try:
+        return client.inspect_container(name)
+    except NotFound:
+        return None
+
+
+def container_status(inspect):
+    """buildx's status words for a docker-container node: inactive, running or stopped."""
+    if not inspect:
+        return 'inactive'
+    return 'running' if (inspect.get('State') or {}).get('Running') else 'stopped'
+
+
+def volume_exists(client, name):
+    try:
+        client.inspect_volume(name)
+        return True
+    except NotFound:
+        return False
+
+
+def first_line(exc):
+    return (str(exc).strip().splitlines() or [''])[0][:200]
+
+
+def volume_data_gone(exc):
+    """The daemon cannot mount a volume whose data directory was deleted."""
+    return 'error evaluating symlinks from mount source' in str(getattr(exc, 'explanation', None) or exc)
+
+
+def exec_run(client, container, cmd):
+    exec_id = client.exec_create(container, cmd, stdout=True, stderr=True)['Id']
+    out, err = client.exec_start(exec_id, demux=True)
+    code = client.exec_inspect(exec_id).get('ExitCode')
+    return code, (out or b'').decode('utf-8', 'replace'), (err or b'').decode('utf-8', 'replace')
+
+
+_ERROR_WORDS = ('error', 'incorrect usage', 'fatal', 'panic', 'not defined', 'failed')
+
+
+def log_tail(client, container, lines=15):
+    """The container log's error lines (even above a usage text) and its last lines."""
+    try:
+        text = client.logs(container, tail=300).decode('utf-8', 'replace')
+    except APIError as exc:
+        return '(no logs: %s)' % exc
+    all_lines = [line for line in text.splitlines() if line.strip()]
+    tail = all_lines[-lines:]
+    errors = [line for line in all_lines[:-lines] if any(w in line.lower() for w in _ERROR_WORDS)]
+    return '\n'.join(errors[-5:] + (['...'] if errors else []) + tail)
+
+
+def wait_ready(client, container, timeout):
+    """Poll `buildctl debug workers` like buildx's boot; return the workers (parsed by _node.workers)."""
+    deadline = time.monotonic() + timeout
+    attempt, detail = 1, ''
+    while True:
+        try:
+            code, out, err = exec_run(client, container, [WORKERS_ARGV[0], '--timeout', '5'] + list(WORKERS_ARGV[1:]))
+            if code == 0:
+                return parse_workers(out)
+            detail = 'exit code %s: %s' % (code, (err or out).strip()[-500:])
+        except APIError as exc:
+            detail = str(exc.explanation or exc)
+        if time.monotonic() >= deadline:
+            raise BuilderError('buildkitd in %s did not answer within %ss (%s); container log tail:\n%s'
+                               % (container, timeout, detail, log_tail(client, container)))
+        time.sleep(min(attempt * 0.12, 1.0, max(0.0, deadline - time.monotonic())))
+        attempt += 1
+
+
+def remove_container(client, name, timeout=60):
+    """Remove a container (by name or id); when another client is already removing it, wait until it is gone."""
+    try:
+        client.remove_container(name, force=True)
+    except NotFound:
+        pass
+    except APIError as exc:
+        if 'already in progress' not in str(exc.explanation or exc):
+            raise
+        deadline = time.monotonic() + timeout
+        while inspect_container(client, name) is not None:
+            if time.monotonic() >= deadline:
+                raise BuilderError('container %s: another removal did not finish within %ss' % (name, timeout))
+            time.sleep(0.2)
+
+
+def remove_volume(client, name):
+    try:
+        client.remove_volume(name)
+        return True
+    except NotFound:
+        return False
+
+
+def remove_volume_if_unused(client, name):
+    """Remove a volume unless a container (someone else's) uses it."""
+    try:
+        return remove_volume(client, name)
+    except APIError as exc:
+        if exc.status_code == 409:
+            return False
+        raise
+
+
+class VolumeDataGone(BuilderError):
+    """The daemon cannot mount a node's state volume: its data directory was deleted on the daemon host."""
+
+    def __init__(self, volume, cause):
+        self.volume, self.cause = volume, first_line(cause)
+        super(VolumeDataGone, self).__init__(
+            'the state volume %s lost its data directory on the daemon host (%s); run buildkit.fleet.buildkit_builder '
+            'for this builder to re-create the volume and the container (the build cache is gone)'
+            % (volume, self.cause))
+
+
+def _direct(_action, func, *args):
+    return func(*args)
+
+
+def replace_lost_volume(client, container, volume, recreate, cause, act=None):
+    """Remove the container and its state volume whose data is gone, then `recreate()` the container with a new
+    volume; `act(action, func, *args)` runs (and may record) each step. Returns the note for the result."""
+    act = act or _direct
+    act('remove container %s' % container, remove_container, client, container)
+    act('remove volume %s' % volume, remove_volume, client, volume)
+    act('create container %s' % container, recreate)
+    return ('the state volume %s had lost its data (%s): re-created the volume and the container; the build cache '
+            'is gone' % (volume, first_line(cause)))
+
+
+def start_container(client, container, volume, recreate=None, act=None):
+    """Start a node's container: the one way, for the converge and for the bootstrap of facts and prune.
+
+    When the daemon cannot mount the state volume because its data directory was deleted and `recreate` is given
+    (a callable creating the container again), the container and volume are re-created (see
+    `replace_lost_volume`) and started; returns that note, else None. Without `recreate` that case raises
+    VolumeDataGone naming the volume; other failures raise the APIError."""
+    try:
+        client.start(container)
+        return None
+    except APIError as exc:
+        if not volume_data_gone(exc):
+            raise
+        if recreate is None:
+            raise VolumeDataGone(volume, exc)
+        note = replace_lost_volume(client, container, volume, recreate, exc, act)
+    client.start(container)
+    return note
