@@ -31,6 +31,10 @@ except ImportError:
 BUILTIN_NETWORKS = ('host', 'bridge', 'none', 'default')
 
 
+class ContainerConflict(BuilderError):
+    """Creating a container failed because one of that name exists: someone else created it meanwhile."""
+
+
 def daemon_facts(client, info=None):
     info = info or client.info()
     return {'cgroup_driver': info.get('CgroupDriver'),
@@ -162,8 +166,8 @@ def create_container(client, cspec, config_text):
                                           host_config=client.create_host_config(**host_args))
     except APIError as exc:
         if exc.status_code == 409:
-            raise BuilderError('creating container %s failed: another run or tool created it meanwhile (it was left '
-                               'alone; run again to adopt or repair it): %s' % (cspec['name'], exc.explanation or exc))
+            raise ContainerConflict('creating container %s failed: another run or tool created it meanwhile: %s'
+                                    % (cspec['name'], exc.explanation or exc))
         raise BuilderError('creating container %s failed: %s' % (cspec['name'], exc.explanation or exc))
     try:
         client.put_archive(created['Id'], '/etc', _config_tar(config_text))

@@ -138,11 +138,8 @@ class Reconciler(object):
         image = bd.inspect_image(client, cspec['image'])
         before_container, drift, lost = None, [], None
         if inspect:
-            image_env = dict(e.partition('=')[::2] for e in ((image or {}).get('Config') or {}).get('Env') or [])
-            config_now, lost = self._read_config(client, cspec)
-            before_container = container_view(inspect, image_env, config_now, network_created)
-            drift = [dict(d, item=d['item'] + label) for d in
-                     container_differences(before_container, cspec, (image or {}).get('Id'), network_id)]
+            before_container, drift, lost = self._compare(client, cspec, inspect, image, (network_id, network_created),
+                                                          label)
             self.differences.extend(drift)
         if lost is not None:  # the container cannot be read nor started: re-created whatever recreate says
             self.differences.append({'item': 'volume' + label, 'before': 'data directory missing', 'after': cspec['volume']})
@@ -156,7 +153,10 @@ class Reconciler(object):
         if running and ((inspect or {}).get('State') or {}).get('Paused'):
             self._act('unpause container %s' % cspec['name'], client.unpause, cspec['name'])
         if rebuild:
-            self._create(client, cspec, inspect, image, lost)
+            try:
+                self._create(client, cspec, inspect, image, lost)
+            except bd.ContainerConflict as exc:  # lost the race to another run or `docker buildx create`
+                self._adopt(client, cspec, inspect, image, (network_id, network_created), label, exc)
         if want_running and not running:
             self._act('start container %s' % cspec['name'], self._start, client, cspec)
         elif running and not want_running:
@@ -172,6 +172,30 @@ class Reconciler(object):
                      container=dict(cspec, image_id=(image or {}).get('Id'), network_id=network_id))
         unchanged = len(self.actions) == actions_before
         return before, after, self._record(client, node, cspec, workers, inspect if unchanged else None)
+
+    def _compare(self, client, cspec, inspect, image, network, label):
+        """(container view, differences, the daemon's error when the state volume's data is gone) of a container."""
+        image_env = dict(e.partition('=')[::2] for e in ((image or {}).get('Config') or {}).get('Env') or [])
+        config_now, lost = self._read_config(client, cspec)
+        view = container_view(inspect, image_env, config_now, network[1])
+        drift = [dict(d, item=d['item'] + label) for d in
+                 container_differences(view, cspec, (image or {}).get('Id'), network[0])]
+        return view, drift, lost
+
+    def _adopt(self, client, cspec, inspect, image, network, label, conflict):
+        """The container this run was creating was created meanwhile by someone else (another run, or
+        `docker buildx create` of the same builder): adopted when it matches the wanted spec, else the conflict."""
+        theirs = bd.inspect_container(client, cspec['name']) if inspect is None else None
+        if theirs is None:
+            raise conflict
+        _view, drift, lost = self._compare(client, cspec, theirs, image, network, label)
+        if drift or lost is not None:
+            raise bd.BuilderError('%s; it differs from the wanted spec (%s), so it was left alone: run again to '
+                                  'converge it' % (conflict, ', '.join(d['item'] for d in drift) or 'volume data gone'))
+        if self.actions and self.actions[-1] == 'create container %s' % cspec['name']:
+            self.actions.pop()  # not done: the other container is used instead
+        self.notes.append('container %s was created meanwhile by another run or tool (such as docker buildx create); '
+                          'it matches the wanted spec and was adopted' % cspec['name'])
 
     def _read_config(self, client, cspec):
         """(config text in the container or None, the daemon's error when the state volume's data is gone)."""
