@@ -7,7 +7,12 @@
              The same pair as Ansible tasks is printed too.
 3. hash:     the fingerprint of a 20k-file / 500 MB context vs `sha256sum` over the same files (page cache warm);
              goal <= 1.5x. The context is generated under /tmp and deleted afterwards.
-Prints the medians and ratios."""
+4. rebuild:  a real rebuild of a small context with one file changed, the image loaded into Docker: a playbook
+             of one buildkit_build task vs a playbook of one `command: docker buildx build --load` task, whole
+             `ansible-playbook` wall time, interleaved rounds (the order alternates); goal <= 1.0x.
+             The module's `timings` are printed (medians) to show where its time goes.
+Prints the medians and ratios. `--only rebuild` runs one part; `--rounds N` (or BENCH_ROUNDS) sets the rounds."""
+import argparse
 import json
 import os
 import shutil
@@ -121,6 +126,87 @@ def bench_builds(work, store):
         subprocess.run(['docker', 'buildx', 'rm', '-f', name], env=env, capture_output=True, timeout=120, check=False)
 
 
+REBUILD_DOCKERFILE = '''FROM scratch
+COPY bb-amd64 /bin/busybox
+COPY app/ /app/
+RUN ["/bin/busybox", "sh", "-c", "/bin/busybox cat /app/* | /bin/busybox sha256sum > /app.sum"]
+'''
+
+
+def playbook(work, name, task):
+    path = os.path.join(work, name + '.yml')
+    with open(path, 'w') as handle:
+        json.dump([{'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
+                    'vars': {'ansible_python_interpreter': sys.executable}, 'tasks': [task]}], handle)
+    return path
+
+
+def run_playbook(store, path):
+    """Wall seconds of the whole ansible-playbook run, and the task's result (json callback)."""
+    env = dict(os.environ, BUILDX_CONFIG=store, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_STDOUT_CALLBACK='json',
+               ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
+    started = time.monotonic()
+    proc = subprocess.run(['ansible-playbook', '-i', 'localhost,', path], env=env, capture_output=True, text=True,
+                          timeout=600, check=False)
+    elapsed = time.monotonic() - started
+    if proc.returncode != 0:
+        raise SystemExit('%s failed:\n%s%s' % (path, proc.stdout[-3000:], proc.stderr[-3000:]))
+    out = json.loads(proc.stdout[proc.stdout.index('{'):])
+    return elapsed, out['plays'][0]['tasks'][0]['hosts']['localhost']
+
+
+def bench_rebuild(work, store, rounds):
+    name = 'benchr%s' % uuid.uuid4().hex[:6]
+    ctx = os.path.join(work, 'small')
+    os.makedirs(os.path.join(ctx, 'app'))
+    shutil.copy(os.path.join(BUSYBOX_DIR, 'bb-amd64'), os.path.join(ctx, 'bb-amd64'))
+    for i in range(20):
+        with open(os.path.join(ctx, 'app', 'f%02d.txt' % i), 'w') as handle:
+            handle.write('file %d\n' % i * 50)
+    with open(os.path.join(ctx, 'Dockerfile'), 'w') as handle:
+        handle.write(REBUILD_DOCKERFILE)
+    env = dict(os.environ, BUILDX_CONFIG=store)
+    ansible(store, 'buildkit.fleet.buildkit_builder',
+            json.dumps({'name': name, 'buildx_config': store, 'pull': False, 'driver_opts': {'image': IMAGE}}))
+    tags = {'module': 'bench-rebuild-module:%s' % name, 'buildx': 'bench-rebuild-buildx:%s' % name}
+    plays = {
+        'module': playbook(work, 'module', {'buildkit.fleet.buildkit_build': {
+            'builder': name, 'context': ctx, 'tags': [tags['module']], 'outputs': [{'type': 'load'}]}}),
+        'buildx': playbook(work, 'buildx', {'ansible.builtin.command': 'docker buildx build --builder %s --load -t %s %s'
+                                            % (name, tags['buildx'], ctx)}),
+    }
+    changed = os.path.join(ctx, 'app', 'f07.txt')
+    stamp = [0]
+
+    def change_one_file():
+        stamp[0] += 1
+        with open(changed, 'w') as handle:
+            handle.write('changed %d %s\n' % (stamp[0], uuid.uuid4().hex))
+    try:
+        for side in ('module', 'buildx'):  # warm up: base layers cached, the context synced once
+            change_one_file()
+            run_playbook(store, plays[side])
+        times = {'module rebuild (playbook)': [], 'buildx rebuild (playbook)': []}
+        timings = {}
+        for round_no in range(rounds):
+            order = ('module', 'buildx') if round_no % 2 == 0 else ('buildx', 'module')
+            for side in order:
+                change_one_file()
+                elapsed, result = run_playbook(store, plays[side])
+                times['%s rebuild (playbook)' % side].append(elapsed)
+                if side == 'module':
+                    if not result.get('built'):
+                        raise SystemExit('the module did not build: %s' % result.get('reason'))
+                    for key, value in dict(result.get('timings') or {}, duration=result['duration']).items():
+                        timings.setdefault(key, []).append(value)
+        print('module timings (medians, seconds on the target): %s' % ', '.join(
+            '%s %.3f' % (key, median(values)) for key, values in timings.items()))
+        return times
+    finally:
+        subprocess.run(['docker', 'buildx', 'rm', '-f', name], env=env, capture_output=True, timeout=120, check=False)
+        subprocess.run(['docker', 'image', 'rm', '-f'] + list(tags.values()), capture_output=True, timeout=120, check=False)
+
+
 def bench_hash(work):
     root = os.path.join(work, 'big')
     os.makedirs(root)
@@ -140,27 +226,44 @@ def bench_hash(work):
 
 
 def main():
+    global ROUNDS  # pylint: disable=global-statement
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--rounds', type=int, default=ROUNDS, help='rounds of each comparison (default %(default)s)')
+    parser.add_argument('--only', choices=['build', 'hash', 'rebuild'], action='append',
+                        help='run only these parts (build = build and skip); may be given more than once')
+    options = parser.parse_args()
+    parts = options.only or ['build', 'hash', 'rebuild']
+    ROUNDS = options.rounds
     work = tempfile.mkdtemp(prefix='bench-build-')
     store = os.path.join(work, 'buildx')
     os.makedirs(store)
+    builds, hashes, rebuilds = {}, {}, {}
     try:
-        builds = bench_builds(work, store)
-        hashes = bench_hash(work)
+        if 'rebuild' in parts:
+            rebuilds = bench_rebuild(work, store, ROUNDS)
+        if 'build' in parts:
+            builds = bench_builds(work, store)
+        if 'hash' in parts:
+            hashes = bench_hash(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print('rounds: %d, one builder, context 2000 files / 50 MB' % ROUNDS)
-    for key, values in builds.items():
+    print('rounds: %d, one builder; build/skip: context 2000 files / 50 MB; rebuild: 21 small files + busybox' % ROUNDS)
+    for key, values in list(builds.items()) + list(hashes.items()) + list(rebuilds.items()):
         show(key, values)
-    for key, values in hashes.items():
-        show(key, values)
-    m = dict((k, median(v)) for k, v in list(builds.items()) + list(hashes.items()))
-    print('ratio build   module/buildx (ansible tasks):      %.2fx (goal <= 1.05)' % (m['module build'] / m['buildx build']))
-    print('ratio skip    module skip/buildx cached (target): %.2fx (goal <= 0.2)' % (
-        m['module skip (target)'] / m['buildx cached (target)']))
-    print('ratio skip    module skip/buildx cached (ansible):%.2fx' % (
-        m['module skip (ansible)'] / m['buildx cached (ansible)']))
-    print('ratio hash    fingerprint/sha256sum:              %.2fx (goal <= 1.5)' % (
-        m['fingerprint (tree_digest)'] / m['find | xargs sha256sum']))
+    m = dict((k, median(v)) for k, v in list(builds.items()) + list(hashes.items()) + list(rebuilds.items()))
+    if builds:
+        print('ratio build   module/buildx (ansible tasks):      %.2fx (goal <= 1.05)' % (m['module build'] / m['buildx build']))
+        print('ratio skip    module skip/buildx cached (target): %.2fx (goal <= 0.2)' % (
+            m['module skip (target)'] / m['buildx cached (target)']))
+        print('ratio skip    module skip/buildx cached (ansible):%.2fx' % (
+            m['module skip (ansible)'] / m['buildx cached (ansible)']))
+    if hashes:
+        print('ratio hash    fingerprint/sha256sum:              %.2fx (goal <= 1.5)' % (
+            m['fingerprint (tree_digest)'] / m['find | xargs sha256sum']))
+    if rebuilds:
+        print('ratio rebuild module/buildx (whole playbook):     %.2fx (%.2f s vs %.2f s; goal <= 1.0)' % (
+            m['module rebuild (playbook)'] / m['buildx rebuild (playbook)'], m['module rebuild (playbook)'],
+            m['buildx rebuild (playbook)']))
 
 
 if __name__ == '__main__':

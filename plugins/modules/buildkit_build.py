@@ -346,7 +346,10 @@ tags:
   type: list
   elements: str
 metadata:
-  description: The JSON buildx wrote to C(--metadata-file).
+  description:
+    - The JSON buildx wrote to C(--metadata-file).
+    - Without buildx's C(buildx.build.provenance), which is not computed unless E(BUILDX_METADATA_PROVENANCE) is set
+      in the task's environment (the image's own provenance attestation is O(provenance)).
   returned: when built
   type: dict
 steps:

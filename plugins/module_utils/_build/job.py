@@ -26,15 +26,46 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._build import outpu
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import process
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import results as res
 from ansible_collections.buildkit.fleet.plugins.module_utils._build.digest_cache import DigestCache
+from ansible_collections.buildkit.fleet.plugins.module_utils._build.image_inspect import ImageInspector
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore, default_root
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError, TaskFailed
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import native_platform, normalized_text
 
 
-def buildx_base(params):
-    """The buildx command: [buildx_path], or ['docker', 'buildx']."""
+# where the docker CLI looks for plugins after its config's cliPluginsExtraDirs and <config dir>/cli-plugins
+SYSTEM_PLUGIN_DIRS = ('/usr/local/lib/docker/cli-plugins', '/usr/local/libexec/docker/cli-plugins',
+                      '/usr/lib/docker/cli-plugins', '/usr/libexec/docker/cli-plugins')
+
+
+def buildx_plugin(environ=None):
+    """The docker-buildx plugin binary the docker CLI would run for `docker buildx`, or None.
+
+    Running it directly is what `docker buildx` does after starting the CLI and asking every plugin for its
+    metadata: the same program with the same arguments, without that start-up."""
+    environ = os.environ if environ is None else environ
+    config_dir = environ.get('DOCKER_CONFIG') or os.path.join(os.path.expanduser('~'), '.docker')
+    dirs = []
+    try:
+        with open(os.path.join(config_dir, 'config.json')) as handle:
+            dirs.extend(json.load(handle).get('cliPluginsExtraDirs') or [])
+    except (IOError, OSError, ValueError, AttributeError):
+        pass
+    dirs.append(os.path.join(config_dir, 'cli-plugins'))
+    dirs.extend(SYSTEM_PLUGIN_DIRS)
+    for directory in dirs:
+        path = os.path.join(directory, 'docker-buildx')
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def buildx_base(params, environ=None):
+    """The buildx command: [buildx_path], the docker-buildx plugin, or ['docker', 'buildx']."""
     if params['buildx_path']:
         return [params['buildx_path']]
+    plugin = buildx_plugin(environ)
+    if plugin:
+        return [plugin]
     try:
         return [get_bin_path('docker'), 'buildx']
     except ValueError:
@@ -78,8 +109,8 @@ class Build(object):
         self.root = params['buildx_config'] or default_root()
         self.metadata_file = os.path.join(tmpdir, 'metadata.json')
         self.env = connection_env(params, tmpdir)
-        self.base = buildx_base(params)
-        self._client = self._dc = None
+        self.base = buildx_base(params, self.env)
+        self._images = None
         self.stored = None
 
     def run(self, argv, stdin=None, timeout=120, extra_env=None):
@@ -137,28 +168,10 @@ class Build(object):
         return result
 
     # --- outputs ------------------------------------------------------------------------------
-    def client(self):
-        if self._client is None:
-            # imported here: the Docker SDK (requests, urllib3) is only loaded when an image must be inspected
-            from ansible_collections.buildkit.fleet.plugins.module_utils._common import docker_client as dc
-            self._dc = dc
-            problem = dc.sdk_problem()
-            if problem:
-                raise TaskFailed(problem)
-            try:
-                self._client = dc.connect(self.params)
-            except dc.DockerConnectionError as exc:
-                raise TaskFailed(str(exc))
-        return self._client
-
     def inspect_image(self, tag):
-        client = self.client()
-        try:
-            return client.inspect_image(tag)
-        except self._dc.NotFound:
-            return None
-        except self._dc.DockerException as exc:
-            raise TaskFailed('cannot inspect image %s: %s' % (tag, exc))
+        if self._images is None:
+            self._images = ImageInspector(self.params)
+        return self._images.inspect(tag)
 
     def inspect_remote(self, tag):
         rc, out, _err = self.run(self.base + ['imagetools', 'inspect', '--builder', self.params['builder'], tag,
@@ -222,6 +235,10 @@ class Build(object):
     # --- build --------------------------------------------------------------------------------
     def build(self, fingerprint, argv, env, stdin):
         started = time.monotonic()
+        env = dict(env)
+        if 'BUILDX_METADATA_PROVENANCE' not in self.env:
+            # the metadata file is read for digests: the provenance buildx would compute for it is work nobody asked for
+            env['BUILDX_METADATA_PROVENANCE'] = 'disabled'
         rc, _out, err = self.run(argv, stdin=stdin, timeout=self.params['build_timeout'], extra_env=env)
         duration = round(time.monotonic() - started, 3)
         progress = res.parse_progress(err)
