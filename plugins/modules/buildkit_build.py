@@ -15,6 +15,8 @@ description:
   - Runs C(docker buildx build --builder <builder>) (or a standalone C(buildx) binary) on the target, so every
     buildx feature is there - incremental context transfer, secrets and ssh sessions, attestations, every exporter -
     and adds declarative options, idempotence, check mode and structured results.
+  - C(docker buildx) runs as the C(docker-buildx) plugin binary the docker CLI would start (from the CLI's
+    C(cliPluginsExtraDirs), C(~/.docker/cli-plugins) or the system plugin directories), without the CLI's start-up.
   - Before building it computes a reproducible B(fingerprint) of everything that decides the result - the
     context files (contents, relative paths, symlink targets and the exec bit only; not owners, mtimes or
     umask-dependent modes), honouring C(.dockerignore) as buildx does, the Dockerfile, and the input options.
@@ -346,10 +348,7 @@ tags:
   type: list
   elements: str
 metadata:
-  description:
-    - The JSON buildx wrote to C(--metadata-file).
-    - Without buildx's C(buildx.build.provenance), which is not computed unless E(BUILDX_METADATA_PROVENANCE) is set
-      in the task's environment (the image's own provenance attestation is O(provenance)).
+  description: The JSON buildx wrote to C(--metadata-file).
   returned: when built
   type: dict
 steps:

@@ -235,10 +235,6 @@ class Build(object):
     # --- build --------------------------------------------------------------------------------
     def build(self, fingerprint, argv, env, stdin):
         started = time.monotonic()
-        env = dict(env)
-        if 'BUILDX_METADATA_PROVENANCE' not in self.env:
-            # the metadata file is read for digests: the provenance buildx would compute for it is work nobody asked for
-            env['BUILDX_METADATA_PROVENANCE'] = 'disabled'
         rc, _out, err = self.run(argv, stdin=stdin, timeout=self.params['build_timeout'], extra_env=env)
         duration = round(time.monotonic() - started, 3)
         progress = res.parse_progress(err)
