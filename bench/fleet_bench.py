@@ -26,6 +26,7 @@ PLATFORMS = ['linux/arm64', 'linux/riscv64']
 def role_vars(work, builders):
     return {'builder_qemu': True, 'qemu_platforms': PLATFORMS, 'qemu_binfmt_dir': os.path.join(work, 'binfmt.d'),
             'qemu_state_file': os.path.join(work, 'qemu.json'), 'builder_buildx_config': os.path.join(work, 'buildx'),
+            'builder_local_fact': '',   # a shared machine: no /etc/ansible/facts.d entry
             'buildkit_networks': [{'name': PREFIX + '-net', 'subnet': '10.233.0.0/24'}],
             'buildkit_builders': [{'name': '%s-%d' % (PREFIX, i), 'network': PREFIX + '-net', 'pull': False,
                                    'driver_opts': {'image': IMAGE}} for i in range(builders)]}

@@ -1,23 +1,49 @@
-"""No-op converge of the SSH fleet (extensions/molecule/sshfleet): 3 Debian hosts reached over SSH.
+"""No-op converge of the SSH fleet (extensions/molecule/sshfleet, the README's SSH inventory: wheelhouse, buildx
+binary and image tarball set) against a hand-written playbook of read-only checks of the same facts over the same
+SSH connections (same inventory, ansible.cfg, control sockets).
 
-Brings the fleet up with `molecule converge -s sshfleet` (create, prepare, converge), then times the
-converge playbook when nothing changes: once per host alone (--limit) and once for the whole fleet
-(forks: 5, hosts in parallel). Prints medians in seconds; a printout, not a timed test.
+Brings the fleet up with `molecule converge -s sshfleet` (create, prepare, converge), then, interleaved, times
+  role:       the converge playbook when nothing changes (qemu one host at a time, then the builder role)
+  read-only:  the binfmt_misc handler (one host at a time, as the qemu play), then `command:` tasks reading the
+              Docker SDK of the module interpreter, the buildx plugin's version, the BuildKit image, the network
+              and the builder                                                  target: role <= 1.5x read-only
+Prints medians in seconds and the ratio; a printout, not a timed test.
 BENCH_ROUNDS (default 3); BENCH_KEEP=1 leaves the fleet up (else `molecule destroy`)."""
 import glob
+import json
 import os
 import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROUNDS = int(os.environ.get('BENCH_ROUNDS', '3'))
-HOSTS = ['fleet-bw1', 'fleet-bw2', 'fleet-bu1']
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCENARIO = os.path.join(ROOT, 'extensions', 'molecule', 'sshfleet')
 ENV = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, 'tests', 'output', 'collections'),
            ANSIBLE_FORCE_COLOR='0')
+IMAGE = 'buildkit-fleet/buildkit:v0.32.2'
+
+
+def _command(name, argv):
+    return {'name': name, 'ansible.builtin.command': {'argv': argv}, 'changed_when': False}
+
+
+READ_ONLY = [
+    {'name': 'Read the emulator, one host at a time', 'hosts': 'fleet', 'serial': 1, 'gather_facts': False,
+     'tasks': [_command('binfmt_misc handler', ['cat', '/proc/sys/fs/binfmt_misc/qemu-aarch64'])]},
+    {'name': 'Read the SDK, buildx, image, network and builder', 'hosts': 'fleet', 'gather_facts': False,
+     'tasks': [
+         _command('Docker SDK >= 7 of the module interpreter', [
+             '/opt/buildkit-fleet/venv/bin/python', '-c', 'import docker; assert int(docker.__version__.split(".")[0]) >= 7']),
+         _command('buildx plugin version', ['/usr/local/lib/docker/cli-plugins/docker-buildx', 'version']),
+         _command('BuildKit image', ['docker', 'image', 'inspect', IMAGE]),
+         _command('network', ['docker', 'network', 'inspect', 'fleet-net']),
+         _command('builder', ['docker', 'buildx', 'inspect', 'fleet-b']),
+     ]},
+]
 
 
 def molecule(action):
@@ -27,18 +53,16 @@ def molecule(action):
         raise SystemExit('molecule %s failed:\n%s%s' % (action, proc.stdout[-4000:], proc.stderr[-4000:]))
 
 
-def converge(ephemeral, limit=None):
-    """Seconds of one converge run; fails unless every host reports changed=0."""
+def playbook(ephemeral, path):
+    """Seconds of one run; fails unless every host reports changed=0 and failed=0."""
     env = dict(ENV, ANSIBLE_CONFIG=os.path.join(ephemeral, 'ansible.cfg'), MOLECULE_EPHEMERAL_DIRECTORY=ephemeral)
-    cmd = ['ansible-playbook', '-i', os.path.join(ephemeral, 'inventory'), os.path.join(SCENARIO, 'converge.yml')]
-    if limit:
-        cmd += ['--limit', limit]
+    cmd = ['ansible-playbook', '-i', os.path.join(ephemeral, 'inventory'), path]
     started = time.monotonic()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
     elapsed = time.monotonic() - started
     recap = re.findall(r'^(\S+)\s+: ok=\d+\s+changed=(\d+).*failed=(\d+)', proc.stdout, re.M)
     if proc.returncode != 0 or not recap or any(c != '0' or f != '0' for _h, c, f in recap):
-        raise SystemExit('converge %s was not a no-op:\n%s' % (limit or 'fleet', proc.stdout[-4000:]))
+        raise SystemExit('%s was not a no-op:\n%s' % (path, proc.stdout[-4000:]))
     return elapsed
 
 
@@ -47,12 +71,23 @@ def main():
     try:
         ephemeral = max(glob.glob(os.path.expanduser('~/.ansible/tmp/molecule.*.sshfleet/state.yml')),
                         key=os.path.getmtime).rsplit('/', 1)[0]   # the one molecule just used
-        converge(ephemeral)   # warm-up (SSH control sockets, fact caches)
-        rows = [(host, [converge(ephemeral, host) for _round in range(ROUNDS)]) for host in HOSTS]
-        rows.append(('fleet (3 hosts, parallel)', [converge(ephemeral) for _round in range(ROUNDS)]))
-        print('no-op converge of qemu + network + builder over SSH, median of %d (seconds)' % ROUNDS)
-        for name, times in rows:
-            print('  %-28s %6.1f   (%s)' % (name, statistics.median(times), ', '.join('%.1f' % t for t in times)))
+        with tempfile.NamedTemporaryFile('w', suffix='.yml', prefix='sshfleet-read-only-', delete=False) as handle:
+            json.dump(READ_ONLY, handle)
+        converge = os.path.join(SCENARIO, 'converge.yml')
+        playbook(ephemeral, converge)           # warm-up (SSH control sockets)
+        playbook(ephemeral, handle.name)
+        times = {'role': [], 'read-only': []}
+        for _round in range(ROUNDS):
+            times['role'].append(playbook(ephemeral, converge))
+            times['read-only'].append(playbook(ephemeral, handle.name))
+        os.unlink(handle.name)
+        medians = dict((k, statistics.median(v)) for k, v in times.items())
+        print('SSH fleet, 3 hosts (forks 5), median of %d (seconds)' % ROUNDS)
+        print('  %-52s %6.2f   (%s)' % ('role no-op converge (qemu serial + builder role)', medians['role'],
+                                        ', '.join('%.2f' % t for t in times['role'])))
+        print('  %-52s %6.2f   (%s)' % ('hand-written read-only checks', medians['read-only'],
+                                        ', '.join('%.2f' % t for t in times['read-only'])))
+        print('ratio role/read-only: %.2fx (target <= 1.5)' % (medians['role'] / medians['read-only']))
     finally:
         if os.environ.get('BENCH_KEEP') != '1':
             molecule('destroy')

@@ -14,7 +14,7 @@ description:
   - Checks a list of network items (C(buildkit_networks) of the C(buildkit.fleet.network) and C(buildkit.fleet.builder)
     roles) against the schema of the O(buildkit.fleet.buildkit_builders#module:networks) option, on the controller,
     and returns the items with their defaults.
-  - Fails naming the item and the option, for example C(buildkit_networks[1] (builders): mtu ...).
+  - Fails naming the item and the option, for example C(buildkit_networks[1] (builders) - mtu ...).
   - The roles call it before any change, because a role argument spec cannot include the module's definition.
 author:
   - buildkit.fleet contributors (@buildkit-fleet)
@@ -24,7 +24,7 @@ options:
     type: list
     elements: dict
     required: true
-  name:
+  variable:
     description: The variable name used in messages.
     type: str
     default: buildkit_networks
@@ -42,20 +42,19 @@ _value:
   type: list
   elements: dict
 '''
-
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.network_check import NETWORK_ITEM_OPTIONS
 
 
-def network_items(items, name='buildkit_networks'):
+def network_items(items, variable='buildkit_networks'):
     if not isinstance(items, list):
-        raise AnsibleFilterError('%s: must be a list of network items, got %s' % (name, type(items).__name__))
+        raise AnsibleFilterError('%s: must be a list of network items, got %s' % (variable, type(items).__name__))
     validator = ArgumentSpecValidator(NETWORK_ITEM_OPTIONS)
     checked, errors, seen = [], [], set()
     for index, item in enumerate(items):
-        label = '%s[%d]%s' % (name, index, ' (%s)' % item['name'] if isinstance(item, dict) and item.get('name') else '')
+        label = '%s[%d]%s' % (variable, index, ' (%s)' % item['name'] if isinstance(item, dict) and item.get('name') else '')
         if not isinstance(item, dict):
             errors.append('%s: each item must be a dictionary, got %r' % (label, item))
             continue

@@ -100,6 +100,14 @@ distro_package:
   returned: always
   type: dict
   sample: {name: python3-docker, installed: null, candidate: 7.1.0-2}
+venv:
+  description: Whether the interpreter can make a virtualenv with pip (C(venv) and C(ensurepip); Debian's python3-venv).
+  returned: always
+  type: bool
+packaging:
+  description: Whether C(packaging) (or C(pkg_resources)) is importable, which M(ansible.builtin.pip) needs.
+  returned: always
+  type: bool
 distro_package_qualifies:
   description:
     - True when installing the distro package would make the interpreter ready - its candidate satisfies the
@@ -131,6 +139,16 @@ def _apt_versions(module, package):
     return plain(found.get('Installed')), plain(found.get('Candidate'))
 
 
+def _importable(*names):
+    for name in names:
+        try:
+            __import__(name)
+            return True
+        except Exception:  # ImportError, or a broken install
+            continue
+    return False
+
+
 def main():
     module = AnsibleModule(argument_spec=dict(
         requirements=dict(type='list', elements='str', default=['docker>=7', "tomli; python_version < '3.11'"]),
@@ -147,7 +165,8 @@ def main():
                      and state['toml'] and not others_missing)
     module.exit_json(changed=False, distro_package=dict(name=module.params['distro_package'], installed=installed,
                                                         candidate=candidate),
-                     distro_package_qualifies=qualifies, **state)
+                     distro_package_qualifies=qualifies, venv=_importable('ensurepip') and _importable('venv'),
+                     packaging=_importable('packaging.requirements', 'pkg_resources'), **state)
 
 
 if __name__ == '__main__':

@@ -4,6 +4,7 @@ binfmt.d directory is created.
 Changes binfmt_misc: run under `flock -w 1800 /tmp/buildkit-fleet-binfmt.lock`."""
 import json
 import os
+import sys
 import uuid
 
 import pytest
@@ -71,7 +72,7 @@ def test_builder_role_check_mode_on_a_fresh_host_predicts_qemu_network_and_build
     assert any('network' in n.lower() for n in changed), changed
     assert any('builder' in n.lower() for n in changed), changed
     # the builders run finds the network missing and predicts the builder all the same; the network role predicts it
-    provision = [res for name, res in results if 'Provision the builders (none' in name][0]
+    provision = [res for name, res in results if 'Provision the builders (the run' in name][0]
     assert provision['pending_networks'][0]['differences'] == ['missing'], provision
     assert provision['builders'][0]['changed']
     assert "network '%snet' does not exist" % prefix in json.dumps(provision.get('warnings')), provision
@@ -126,3 +127,71 @@ def test_qemu_role_creates_a_custom_binfmt_dir(tmp_path, binfmt):
     assert rc == 0, out
     assert files_under(binfmt_dir) == []
     assert snapshot() == binfmt
+
+
+def one_line_failure(results):
+    """The message of the one failed task: a single line, no traceback."""
+    failed = failed_results(results)
+    assert len(failed) == 1, failed
+    msg = failed[0][1]['msg']
+    assert '\n' not in msg.strip() and 'Traceback' not in json.dumps(failed[0][1]), failed
+    return failed[0][0], msg
+
+
+def test_builder_role_missing_docker_socket_fails_in_one_line_naming_it(tmp_path, prefix):
+    """The image check (an image tarball is set) on a daemon that is not there: one line naming the socket."""
+    socket = 'unix://%s/docker.sock' % tmp_path
+    archive = tmp_path / 'buildkit.tar'
+    archive.write_bytes(b'not used')
+    rc, results, _t, out = playbook(tmp_path, [builder_role(
+        builder_docker_host=socket, builder_buildx_config=str(tmp_path / 'buildx'), builder_local_fact='',
+        builder_image_archive=str(archive), buildkit_builders=[{'name': prefix + 'b', 'pull': False}])])
+    assert rc != 0, out
+    _name, msg = one_line_failure(results)
+    assert socket in msg and 'Cannot reach the Docker daemon' in msg, msg
+
+
+def test_builder_role_host_without_python_fails_in_one_line(tmp_path, prefix):
+    rc, results, _t, out = playbook(tmp_path, [builder_role(
+        builder_buildx_config=str(tmp_path / 'buildx'), builder_local_fact='',
+        buildkit_builders=[{'name': prefix + 'b', 'pull': False, 'driver_opts': {'image': TEST_IMAGE}}])],
+        extra_vars={'ansible_python_interpreter': str(tmp_path / 'no' / 'python3')})
+    assert rc != 0, out
+    _name, msg = one_line_failure(results)
+    assert msg.startswith('localhost: no usable Python') and str(tmp_path / 'no' / 'python3') in msg, msg
+
+
+def test_builder_role_wheelhouse_without_wheels_fails_in_one_line_naming_it(tmp_path, prefix, docker_client):
+    wheels = tmp_path / 'wheels'
+    wheels.mkdir()
+    (wheels / 'README').write_text('no wheels here\n')
+    venv = tmp_path / 'venv'
+    rc, results, _t, out = playbook(tmp_path, [builder_role(
+        builder_venv=str(venv), builder_pip_wheelhouse=str(wheels),  # auto: the harness's Python lacks the last package
+        builder_pip_packages=['docker>=7', "tomli; python_version < '3.11'", 'buildkit-fleet-no-such-package'],
+        builder_buildx_config=str(tmp_path / 'buildx'), builder_local_fact='',
+        buildkit_builders=[{'name': prefix + 'b', 'pull': False, 'driver_opts': {'image': TEST_IMAGE}}])],
+        timeout=900)
+    assert rc != 0, out
+    _name, msg = one_line_failure(results)
+    assert msg.startswith('localhost: pip could not install docker>=7') and str(wheels) in msg, msg
+    assert 'wheels for Python %d.%d' % sys.version_info[:2] in msg, msg
+    assert container(docker_client, prefix + 'b0') is None
+
+
+def test_builder_role_leaves_a_local_fact_a_later_play_finds(tmp_path, prefix, docker_client):
+    fact_dir = tmp_path / 'facts.d'
+    role = builder_role(builder_buildx_config=str(tmp_path / 'buildx'), builder_local_fact=str(fact_dir / 'buildkit_fleet.fact'),
+                        buildkit_builders=[{'name': prefix + 'b', 'pull': False, 'driver_opts': {'image': TEST_IMAGE}}])
+    rc, results, _t, out = playbook(tmp_path, [role])
+    assert rc == 0, out
+    assert json.loads((fact_dir / 'buildkit_fleet.fact').read_text()) == {'python': sys.executable, 'docker_sdk': 'auto'}
+    summary = [res for name, res in results if 'Summarize' in name][0]['ansible_facts']['builder_summary']
+    assert [(s['name'], s['status']) for s in summary] == [(prefix + 'b', 'running')], summary
+    gather = {'name': 'local facts', 'ansible.builtin.setup': {'fact_path': str(fact_dir), 'gather_subset': ['!all', '!min', 'local']}}
+    show = {'name': 'the interpreter', 'ansible.builtin.debug': {'msg': '{{ ansible_local.buildkit_fleet.python }}'}}
+    rc, results, _t, out = playbook(tmp_path, [gather, show])
+    assert rc == 0 and results[-1][1]['msg'] == sys.executable, out
+    rc, results, _t, out = playbook(tmp_path, [dict(role, vars=dict(role['vars'], buildkit_builders=[
+        {'name': prefix + 'b', 'state': 'absent'}]))])
+    assert rc == 0, out

@@ -33,6 +33,7 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._common.python_requ
     RequirementError, interpreter_state)
 
 POLL_SECONDS = 1.0
+TOML_LIBRARY_MISSING = 'needs Python 3.11+ or the tomli library'
 
 
 def _inspect_network(client, name):
@@ -100,7 +101,7 @@ class Batch(object):
 
     def check(self):
         """Validate every item (types, values, files, the store) before anything changes; BatchError lists each bad one."""
-        errors, seen = [], {}
+        errors, seen, environment = [], {}, []
         options = item_options()
         validator = ArgumentSpecValidator(options, mutually_exclusive=MUTUALLY_EXCLUSIVE)
         for index, item in enumerate(self.params['builders']):
@@ -125,8 +126,8 @@ class Batch(object):
             run = BuilderRun(dict(checked.validated_parameters, **self.shared), self.check_mode, self.clients)
             try:
                 run.check()
-            except SpecError as exc:
-                errors.append('%s: %s' % (label, exc))
+            except SpecError as exc:  # TOML without tomllib/tomli: this Python's lack, said after the interpreter check
+                (environment if TOML_LIBRARY_MISSING in str(exc) else errors).append('%s: %s' % (label, exc))
                 continue
             key = run.params['name'].lower()
             if key in seen:
@@ -144,6 +145,8 @@ class Batch(object):
         if errors:
             raise BatchError('; '.join(errors))
         self.check_interpreter()
+        if environment:
+            raise BatchError('; '.join(environment))
 
     def check_interpreter(self):
         """BatchError(docker_sdk_missing=True) when this Python lacks the Docker SDK or python_requirements."""

@@ -90,3 +90,17 @@ def test_summary_rows():
                          platforms=['linux/amd64'], network='n'),
                     dict(name='b', state='absent', changed=False, status='absent', buildkit_version='', platforms=[],
                          network='')]
+
+
+def test_toml_without_a_library_is_the_interpreters_lack(tmp_path, monkeypatch):
+    """On Python < 3.11 without tomli an inline config cannot be checked: the missing requirement is said first."""
+    monkeypatch.setattr(b, 'sdk_problem', lambda: None)
+
+    def no_toml(self):
+        raise b.SpecError('buildkitd_config: validating TOML %s on the target' % b.TOML_LIBRARY_MISSING)
+    monkeypatch.setattr(b.BuilderRun, 'check', no_toml)
+    batch = b.Batch(dict(params(tmp_path, [{'name': 'a', 'buildkitd_config_inline': 'debug = true'}]),
+                         python_requirements=['buildkit-fleet-no-such-package']), check_mode=False, diff=False)
+    with pytest.raises(b.BatchError) as err:
+        batch.check()
+    assert err.value.details.get('docker_sdk_missing') is True, err.value.msg
