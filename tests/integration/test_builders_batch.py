@@ -165,3 +165,35 @@ def test_two_runs_at_once_converge_the_same_builders_once(tmp_path, builder, doc
         assert sorted(bool(r['builders'][index]['actions']) for r in results) == [False, True], results
     assert all(container(docker_client, n + '0')['State']['Running'] for n in names)
     assert sorted(os.listdir(os.path.join(buildx_config, 'instances'))) == sorted(n.lower() for n in names)
+
+
+def test_role_item_shape_summary_and_missing_images(ansible, network, builder, docker_client, buildx_config, tmp_path):
+    """The role's items as they are (network shortcut), the summary, and images looked up before any change."""
+    name, net = builder('shape'), 'batch-shape-%s' % builder('n')
+    network(net)
+    absent_image = 'buildkit-fleet/no-such-image:%s' % name
+    held = ansible('buildkit_builders', buildx_config=buildx_config, report_missing_images=True,
+                   builders=[item(name, network=net), dict(item(builder('miss')), driver_opts={'image': absent_image})])
+    assert held['changed'] is False and held['missing_images'] == [absent_image], held
+    assert held['builders'] == [] and container(docker_client, name.lower() + '0') is None
+
+    created = ansible('buildkit_builders', buildx_config=buildx_config, report_missing_images=True,
+                      builders=[item(name, network=net)])
+    assert created['changed'] is True and created['missing_images'] == [], created
+    networks = container(docker_client, name.lower() + '0')['NetworkSettings']['Networks']
+    assert list(networks) == [net]
+    row = created['summary'][0]
+    assert (row['name'], row['state'], row['status'], row['network']) == (name, 'present', 'running', net), row
+    assert row['buildkit_version'] and 'linux/amd64' in row['platforms']
+
+    both = ansible('buildkit_builders', buildx_config=buildx_config,
+                   builders=[item(name, network=net, driver_opts={'network': 'other'})])
+    assert both['failed'] and "network: '%s' and driver_opts.network: 'other' differ" % net in both['msg'], both
+
+
+def test_a_missing_socket_fails_in_one_line_naming_it(ansible, builder, buildx_config, tmp_path):
+    host = 'unix://%s/docker.sock' % tmp_path
+    result = ansible('buildkit_builders', buildx_config=buildx_config, docker_host=host, report_missing_images=True,
+                     builders=[item(builder('sock'))])
+    assert result['failed'] and result['msg'].startswith('Cannot reach the Docker daemon at %s' % host), result
+    assert '\n' not in result['msg'] and 'Traceback' not in json.dumps(result), result
