@@ -42,7 +42,7 @@ def test_builder_role_on_core(core, python, tmp_path, docker_client):
     bindir = core_bin(core, python)
     tag = 'core%s' % core.replace('.', '')
     net, names = tag + 'net', [tag + 'a', tag + 'b']
-    role_vars = {'builder_buildx_config': str(tmp_path / 'buildx'),
+    role_vars = {'builder_buildx_config': str(tmp_path / 'buildx'), 'builder_local_fact': '',
                  'buildkit_networks': [{'name': net, 'subnet': '10.240.%s.0/24' % core.split('.')[1]}],
                  'buildkit_builders': [{'name': names[0], 'network': net, 'pull': False, 'driver_opts': {'image': TEST_IMAGE}},
                                        {'name': names[1], 'pull': False, 'driver_opts': {'image': TEST_IMAGE, 'memory': '1g'}}]}
