@@ -41,6 +41,17 @@ class DigestCache(object):
         except (IOError, OSError, ValueError):
             self.known = {}
 
+    def cached(self, path):
+        """The cached digest of path while its stat is unchanged, else None (without reading it)."""
+        entry = self.known.get(path)
+        if not entry:
+            return None
+        info = os.stat(path)
+        if entry[:4] != [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]:
+            return None
+        self.seen[path] = entry
+        return entry[4]
+
     def digest(self, path):
         info = os.stat(path)
         key = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
@@ -52,6 +63,8 @@ class DigestCache(object):
         if self.clock() - max(info.st_mtime_ns, info.st_ctime_ns) > RACY_NS:
             self.seen[path] = key + [value]
         return value
+
+    __call__ = digest
 
     def save(self):
         """Keep the entries of this walk only; a cache that cannot be written is simply not kept."""

@@ -22,7 +22,6 @@ import os
 import posixpath
 import re
 import stat
-from concurrent.futures import ThreadPoolExecutor
 
 VERSION = 'buildkit.fleet/fingerprint/v1'
 _CHUNK = 1 << 20
@@ -178,23 +177,32 @@ def hash_file(path):
     return digest.hexdigest()
 
 
+# fewer files to read than this are hashed in the calling thread: a pool costs more than it saves
+POOL_MIN_FILES = 8
+
+
 def tree_digest(root, patterns, workers=None, hasher=None):
     """sha256 over the sorted entries: kind, relative path, and content digest or symlink target.
 
-    hasher(path) gives a file's content digest (default: read and hash it; a digest cache may answer)."""
+    hasher(path) gives a file's content digest (default: read and hash it). A hasher with a `cached(path)`
+    method (a digest cache) is asked first; only the files it does not know are read, in a thread pool
+    when there are many."""
     hasher = hasher or hash_file
     entries = walk(root, patterns)
     files = [extra for kind, _rel, extra in entries if kind in ('f', 'x')]
+    cached = getattr(hasher, 'cached', None)
+    known = dict((path, cached(path)) for path in files) if cached else {}
+    missing = [path for path in files if known.get(path) is None]
     workers = workers or min(8, 2 * (os.cpu_count() or 1))
-    if len(files) > 1 and workers > 1:
+    if len(missing) >= POOL_MIN_FILES and workers > 1:
+        from concurrent.futures import ThreadPoolExecutor  # only when there is much to read
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            digests = list(pool.map(hasher, files, chunksize=16))
+            known.update(zip(missing, pool.map(hasher, missing, chunksize=16)))
     else:
-        digests = [hasher(f) for f in files]
-    digests.reverse()
+        known.update((path, hasher(path)) for path in missing)
     total = hashlib.sha256()
     for kind, rel, extra in entries:
-        value = digests.pop() if kind in ('f', 'x') else (extra or '')
+        value = known[extra] if kind in ('f', 'x') else (extra or '')
         total.update(('%s\0%s\0%s\n' % (kind, rel, value)).encode('utf-8', 'surrogateescape'))
     return total.hexdigest(), len(entries)
 

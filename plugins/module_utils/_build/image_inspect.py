@@ -4,9 +4,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """`docker image inspect` of the images a build loads, for the freshness check of `load` outputs.
 
-On a local daemon (a unix:// socket without TLS, the common case) one HTTP request on the socket answers, without
-loading the Docker SDK for Python (requests, urllib3: most of a build task's start-up); any other endpoint
-(tcp://, ssh://, TLS) goes through the SDK's client as every other module does.
+On a local daemon (a unix:// socket without TLS, the common case) one HTTP/1.0 request on the socket answers,
+without loading the Docker SDK for Python (requests, urllib3) or even http.client (ssl, email): on a rebuild
+those imports were most of the module's own start-up. Any other endpoint (tcp://, ssh://, TLS) goes through the
+SDK's client as every other module does.
 
 Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
 """
@@ -14,7 +15,6 @@ Private to the buildkit.fleet collection: not for use from other collections; it
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import http.client as http_client
 import json
 import socket
 from urllib.parse import quote
@@ -25,21 +25,44 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors impo
 LOCAL_SOCKET = 'unix:///var/run/docker.sock'
 
 
-class _UnixConnection(http_client.HTTPConnection):
+def _dechunk(body):
+    """The body of a chunked transfer encoding."""
+    out = []
+    while body:
+        size_line, _sep, rest = body.partition(b'\r\n')
+        size = int(size_line.split(b';')[0].strip() or b'0', 16)
+        if size == 0:
+            break
+        out.append(rest[:size])
+        body = rest[size + 2:]
+    return b''.join(out)
 
-    def __init__(self, path, timeout):
-        http_client.HTTPConnection.__init__(self, 'localhost', timeout=timeout)
-        self.socket_path = path
 
-    def connect(self):
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        try:
-            sock.connect(self.socket_path)
-        except Exception:
-            sock.close()
-            raise
-        self.sock = sock
+def http_get(path, url, timeout):
+    """(status, body bytes) of GET url on the unix socket at path (HTTP/1.0: the daemon closes when done)."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(path)
+        sock.sendall(('GET %s HTTP/1.0\r\nHost: docker\r\n\r\n' % url).encode('ascii'))
+        chunks = []
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        sock.close()
+    head, _sep, body = b''.join(chunks).partition(b'\r\n\r\n')
+    lines = head.split(b'\r\n')
+    try:
+        status = int(lines[0].split(b' ', 2)[1])
+    except (IndexError, ValueError):
+        raise OSError('not an HTTP answer: %r' % lines[0][:80])
+    headers = dict((k.strip().lower(), v.strip()) for k, _s, v in (line.partition(b':') for line in lines[1:]))
+    if headers.get(b'transfer-encoding', b'').lower() == b'chunked':
+        body = _dechunk(body)
+    return status, body
 
 
 def local_socket(params):
@@ -56,7 +79,6 @@ class ImageInspector(object):
     def __init__(self, params):
         self.params = params
         self.path = local_socket(params)
-        self._conn = None
         self._client = self._sdk = None
 
     def inspect(self, name):
@@ -69,22 +91,18 @@ class ImageInspector(object):
         prefix = '/v%s' % version if version and version != 'auto' else ''
         url = '%s/images/%s/json' % (prefix, quote(name, safe='/:'))
         try:
-            if self._conn is None:
-                self._conn = _UnixConnection(self.path, self.params.get('timeout') or 60)
-            self._conn.request('GET', url, headers={'Host': 'docker'})
-            response = self._conn.getresponse()
-            body = response.read()
-        except (OSError, http_client.HTTPException) as exc:
+            status, body = http_get(self.path, url, self.params.get('timeout') or 60)
+        except (OSError, ValueError) as exc:
             raise TaskFailed('Cannot reach the Docker daemon at unix://%s: %s' % (self.path, exc))
-        if response.status == 404:
+        if status == 404:
             return None
         try:
             data = json.loads(body.decode('utf-8', 'replace'))
         except ValueError:
             data = None
-        if response.status != 200 or not isinstance(data, dict):
+        if status != 200 or not isinstance(data, dict):
             message = data.get('message') if isinstance(data, dict) else body[:200]
-            raise TaskFailed('cannot inspect image %s: %s %s' % (name, response.status, message))
+            raise TaskFailed('cannot inspect image %s: %s %s' % (name, status, message))
         return data
 
     def _over_sdk(self, name):
@@ -105,7 +123,3 @@ class ImageInspector(object):
             return None
         except self._sdk.DockerException as exc:
             raise TaskFailed('cannot inspect image %s: %s' % (name, exc))
-
-    def close(self):
-        if self._conn is not None:
-            self._conn.close()

@@ -26,7 +26,6 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._build import outpu
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import process
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import results as res
 from ansible_collections.buildkit.fleet.plugins.module_utils._build.digest_cache import DigestCache
-from ansible_collections.buildkit.fleet.plugins.module_utils._build.image_inspect import ImageInspector
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore, default_root
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError, TaskFailed
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import native_platform, normalized_text
@@ -158,7 +157,7 @@ class Build(object):
 
         def cached_hasher(root):
             caches.append(DigestCache(root, fpr.hash_file, writable=not self.check_mode))
-            return caches[-1].digest
+            return caches[-1]  # cached(path) first, then digest(path) for the files it does not know
         try:
             result = fpr.fingerprint(text, cmd.fingerprint_options(params), contexts, cached_hasher)
         except fpr.FingerprintError as exc:
@@ -170,6 +169,8 @@ class Build(object):
     # --- outputs ------------------------------------------------------------------------------
     def inspect_image(self, tag):
         if self._images is None:
+            # imported here: only load outputs inspect images
+            from ansible_collections.buildkit.fleet.plugins.module_utils._build.image_inspect import ImageInspector
             self._images = ImageInspector(self.params)
         return self._images.inspect(tag)
 
@@ -261,7 +262,7 @@ class Build(object):
         if not requested:
             return [], ()
         # imported here: node access (and the Docker SDK) is only needed to explain a failed build
-        from ansible_collections.buildkit.fleet.plugins.module_utils._builder.nodes import builder_platforms
+        from ansible_collections.buildkit.fleet.plugins.module_utils._node.access import builder_platforms
         try:
             stored = BuildxStore(self.root).read(self.params['builder'])
         except ValueError:

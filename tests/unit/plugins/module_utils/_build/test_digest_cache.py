@@ -67,3 +67,23 @@ def test_read_only_cache_writes_nothing(tmp_path):
     cache.seen = {'x': [1, 2, 3, 4, 'd']}
     cache.save()
     assert not (tmp_path / 'cache').exists()
+
+
+def test_tree_digest_reads_only_what_the_cache_does_not_know(tmp_path, monkeypatch):
+    ctx = tmp_path / 'ctx'
+    ctx.mkdir()
+    for index in range(20):
+        old_file(ctx / ('f%02d' % index), 'content %d' % index)
+    plain = fpr.tree_digest(str(ctx), [])
+    first = CountingHasher()
+    cache = DigestCache(str(ctx), first, directory=str(tmp_path / 'cache'), clock=later)
+    assert fpr.tree_digest(str(ctx), [], hasher=cache) == plain and len(first.calls) == 20  # a pool: 20 >= 8
+    cache.save()
+    old_file(ctx / 'f07', 'changed')
+    second = CountingHasher()
+    again = DigestCache(str(ctx), second, directory=str(tmp_path / 'cache'), clock=later)
+    pools = []
+    monkeypatch.setattr('concurrent.futures.ThreadPoolExecutor.__init__',
+                        lambda *a, **k: pools.append(1) or (_ for _ in ()).throw(AssertionError('no pool for one file')))
+    assert fpr.tree_digest(str(ctx), [], hasher=again) != plain
+    assert second.calls == [str(ctx / 'f07')] and pools == []

@@ -33,25 +33,28 @@ def daemon(tmp_path):
                 conn, _addr = server.accept()
             except OSError:
                 return
-            with conn:
+            with conn:  # one HTTP/1.0 request per connection, closed after the answer
                 reader = conn.makefile('rb')
-                while True:
-                    line = reader.readline()
-                    if not line:
-                        break
-                    url = line.split()[1].decode()
-                    while reader.readline() not in (b'\r\n', b''):
-                        pass
-                    requests.append(url)
-                    if url.endswith('/app%3Adev/json') or url.endswith('/app:dev/json'):
-                        status, body = '200 OK', {'Id': 'sha256:abc', 'Config': {'Labels': {'a': 'b'}}}
-                    elif 'broken' in url:
-                        status, body = '500 Internal Server Error', {'message': 'disk on fire'}
-                    else:
-                        status, body = '404 Not Found', {'message': 'No such image'}
-                    data = json.dumps(body).encode()
-                    conn.sendall(('HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n'
+                line = reader.readline()
+                url = line.split()[1].decode()
+                while reader.readline() not in (b'\r\n', b''):
+                    pass
+                requests.append(url)
+                if url.endswith('/app:dev/json'):
+                    status, body = '200 OK', {'Id': 'sha256:abc', 'Config': {'Labels': {'a': 'b'}}}
+                elif 'broken' in url:
+                    status, body = '500 Internal Server Error', {'message': 'disk on fire'}
+                else:
+                    status, body = '404 Not Found', {'message': 'No such image'}
+                data = json.dumps(body).encode()
+                if 'chunked' in url:
+                    conn.sendall(('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n' % 5).encode()
+                                 + b'{"Id"\r\n6\r\n:"x1"}\r\n0\r\n\r\n')
+                else:
+                    conn.sendall(('HTTP/1.0 %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n'
                                   % (status, len(data))).encode() + data)
+                reader.close()
+                conn.shutdown(socket.SHUT_RDWR)
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield path, requests
@@ -65,7 +68,7 @@ def test_inspect_over_the_socket(daemon):
     assert inspector.inspect('other:1') is None
     with pytest.raises(TaskFailed, match='cannot inspect image registry/broken:1: 500 disk on fire'):
         inspector.inspect('registry/broken:1')
-    inspector.close()
+    assert inspector.inspect('chunked:1') == {'Id': 'x1'}
     assert requests[0] == '/images/app:dev/json'
     versioned = image_inspect.ImageInspector({'docker_host': 'unix://' + path, 'api_version': '1.44'})
     assert versioned.inspect('nothing') is None and requests[-1] == '/v1.44/images/nothing/json'
