@@ -23,7 +23,6 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._builder.options im
     MUTUALLY_EXCLUSIVE, SHARED_OPTIONS, item_options)
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.run import BuilderRun, RunFailed, default_client
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import container_name
-from ansible_collections.buildkit.fleet.plugins.module_utils._cache.workers import detected_platforms
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import (
     APIError, DOCKER_CONNECTION_ARGS, DockerConnectionError, NotFound, sdk_problem)
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import problem
@@ -31,6 +30,7 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors impo
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import normalized_text
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.python_requirements import (
     RequirementError, interpreter_state)
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.workers import detected_platforms
 
 POLL_SECONDS = 1.0
 TOML_LIBRARY_MISSING = 'needs Python 3.11+ or the tomli library'
