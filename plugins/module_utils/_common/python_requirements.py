@@ -90,6 +90,10 @@ def parse(text):
 
 
 def installed_version(name):
+    """The installed version of a distribution: an imported module's __version__ (no metadata scan), else its metadata."""
+    module = sys.modules.get(name.lower().replace('-', '_'))
+    if isinstance(getattr(module, '__version__', None), str):
+        return module.__version__
     try:
         from importlib import metadata
     except ImportError:  # Python < 3.8
