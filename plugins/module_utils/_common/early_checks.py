@@ -15,8 +15,6 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.common.validation import check_type_dict
 
 _API_VERSION_RE = re.compile(r'^(auto|\d+\.\d+)$')
 
@@ -54,8 +52,9 @@ def problem(argument_spec, params):
 
 
 # ansible-core's message for a list item it could not turn into a dictionary (it drops the item).
-_ELEMENT_RE = re.compile(r"^Elements value for option '([^']+)'(?: found in '([^']+)')? is of type (\S+) "
+_ELEMENT_RE = re.compile(r"^Elements value for option '([^']+)'(?: found in '([^']+)')? is of type (.+?) "
                          r"and we were unable to convert to dict")
+_CLASS_RE = re.compile(r"^<class '([^']+)'>$")  # ansible-core before 2.19 writes the type so
 
 
 def core_problem(errors):
@@ -64,72 +63,53 @@ def core_problem(errors):
         match = _ELEMENT_RE.match(str(getattr(error, 'msg', error)))
         if match:
             name = ' -> '.join([match.group(2), match.group(1)]) if match.group(2) else match.group(1)
-            return '%s: each item must be a dictionary of sub-options, got %s' % (name, match.group(3))
+            kind = _CLASS_RE.sub(r'\1', match.group(3))
+            return '%s: each item must be a dictionary of sub-options, got %s' % (name, kind)
     return None
 
 
-_ITEM_RULES = ('options', 'mutually_exclusive', 'required_together', 'required_one_of', 'required_if',
-               'required_by', 'apply_defaults')
-
-
-def _secret_inside(options):
-    return any(opts.get('no_log') or _secret_inside(opts.get('options') or {}) for opts in (options or {}).values())
-
-
-def _check_items(name, opts, items):
-    """The items of a list-of-dict option, as core would turn them out (key=value and JSON items converted,
-    sub-options validated with their defaults); the first problem is raised as ValueError naming name[index]."""
-    checked = []
-    for index, item in enumerate(items):
-        item = check_type_dict(item)
-        if opts.get('options'):
-            result = ArgumentSpecValidator(
-                opts['options'], mutually_exclusive=opts.get('mutually_exclusive'),
-                required_together=opts.get('required_together'), required_one_of=opts.get('required_one_of'),
-                required_if=opts.get('required_if'), required_by=opts.get('required_by')).validate(item)
-            if result.error_messages:
-                raise ValueError('%s[%d]: %s' % (name, index, result.error_messages[0]))
-            item = result.validated_parameters
-        checked.append(item)
-    return checked
+def _lenient(argument_spec):
+    """The same options, unchecked (so that AnsibleModule cannot fail on them), keeping aliases and no_log (a list
+    whose sub-options hold a no_log value is no_log as a whole)."""
+    spec = {}
+    for name, opts in argument_spec.items():
+        lenient = dict(type='raw', aliases=opts.get('aliases') or [])
+        if opts.get('no_log') is not None or any((o or {}).get('no_log') for o in (opts.get('options') or {}).values()):
+            lenient['no_log'] = bool(opts.get('no_log')) or bool(opts.get('options'))
+        spec[name] = lenient
+    return spec
 
 
 class CheckedModule(AnsibleModule):
     """AnsibleModule whose argument failures name the option and, for a list of dictionaries, the item.
 
-    Core's validation turns a list item that is not a dictionary into a message that names neither the option
-    nor the item ("dictionary requested, could not parse JSON or key=value") and drops the item. So the items of
-    list-of-dict options reach this class unconverted: `problem` names a bad one with its index and value, then
-    each item is converted and its sub-options validated here with ansible-core's public ArgumentSpecValidator
-    (a failure reads ``nodes[1]: <core's message>``). Lists whose sub-options hold a no_log value stay with core,
-    which masks those values before it logs the invocation. A malformed api_version (core does not check it)
-    fails with `problem`'s message too. Everything else is core's own validation."""
+    ansible-core validates with the module's own argument spec (so ansible-doc, validate-modules and core see the
+    same options). When that validation fails on a list item that is not a dictionary, core's message names
+    neither the option nor the item ("dictionary requested, could not parse JSON or key=value") and core has
+    dropped the item: the arguments are then read again, unchecked, through a second AnsibleModule (public API
+    only; its spec keeps aliases and no_log), and `problem` names the item with its index and value. A malformed
+    api_version (core does not check it) fails with `problem`'s message after core's validation passed."""
 
     def __init__(self, argument_spec, **kwargs):
         self._checked_spec = argument_spec
-        core_spec, self._own_items = dict(argument_spec), {}
-        for name, opts in argument_spec.items():
-            if opts.get('type') == 'list' and opts.get('elements') == 'dict' and not _secret_inside(opts.get('options')):
-                self._own_items[name] = opts
-                core_spec[name] = dict(((k, v) for k, v in opts.items() if k not in _ITEM_RULES), elements='raw')
         self._validating = True
-        super(CheckedModule, self).__init__(argument_spec=core_spec, **kwargs)
+        super(CheckedModule, self).__init__(argument_spec=argument_spec, **kwargs)
         self._validating = False
         found = problem(argument_spec, self.params)
         if found:
             self.fail_json(msg=found)
-        for name, opts in self._own_items.items():
-            if isinstance(self.params.get(name), list):
-                try:
-                    self.params[name] = _check_items(name, opts, self.params[name])
-                except (TypeError, ValueError) as exc:
-                    self.fail_json(msg=str(exc))
-        self.argument_spec = argument_spec
+
+    def _item_problem(self):
+        """The message naming a list item that is not a dictionary, when core's validation failed on one."""
+        result = getattr(self, 'validation_result', None)
+        fallback = core_problem(result.errors if result is not None else None)
+        if fallback is None:
+            return None
+        raw = AnsibleModule(argument_spec=_lenient(self._checked_spec), supports_check_mode=True).params
+        return problem(self._checked_spec, raw) or fallback
 
     def fail_json(self, msg, **kwargs):
         if getattr(self, '_validating', False):  # core's own validation failed: say which option and item
             self._validating = False
-            result = getattr(self, 'validation_result', None)
-            msg = (problem(self._checked_spec, getattr(self, 'params', None) or {})
-                   or core_problem(result.errors if result is not None else None) or msg)
+            msg = self._item_problem() or msg
         super(CheckedModule, self).fail_json(msg=msg, **kwargs)

@@ -56,8 +56,9 @@ def test_module_names_the_item_that_is_not_a_dict(tmp_path):
     assert not result.get('failed') and result['params']['items'] == [{'a': '1'}, {'b': 2}]
     result = run_module(tmp_path, {'nodes': [3]})
     assert result['failed'] and result['msg'] == "nodes[0]: each item must be a dictionary of sub-options, got int 3"
-    result = run_module(tmp_path, {'secrets': ['x']})  # a list with a no_log sub-option stays with core
-    assert result['failed'] and result['msg'] == "secrets: each item must be a dictionary of sub-options, got str"
+    result = run_module(tmp_path, {'secrets': [{'value': 'an0ther-s3cr3t'}, 'x']})
+    assert result['failed'] and result['msg'] == "secrets[1]: each item must be a dictionary of sub-options, got str 'x'"
+    assert 'an0ther-s3cr3t' not in json.dumps(result)
 
 
 def test_module_names_a_malformed_api_version(tmp_path):
@@ -67,9 +68,9 @@ def test_module_names_a_malformed_api_version(tmp_path):
 
 def test_module_keeps_core_messages_and_conversions(tmp_path):
     assert "count" in run_module(tmp_path, {'count': 'many'})['msg']
-    assert run_module(tmp_path, {'nodes': [{'name': 'a'}, {}]})['msg'] == 'nodes[1]: missing required arguments: name'
-    assert run_module(tmp_path, {'nodes': [{'name': 'a', 'size': 'big'}]})['msg'].startswith('nodes[0]: ')
-    assert 'colour' in run_module(tmp_path, {'nodes': [{'name': 'a', 'colour': 'red'}]})['msg']
+    assert run_module(tmp_path, {'nodes': [{'name': 'a'}, {}]})['msg'] == 'missing required arguments: name found in nodes'
+    assert "'size'" in run_module(tmp_path, {'nodes': [{'name': 'a', 'size': 'big'}]})['msg']
+    assert 'nodes.colour' in run_module(tmp_path, {'nodes': [{'name': 'a', 'colour': 'red'}]})['msg']
     result = run_module(tmp_path, {'nodes': ['name=a', {'name': 'b', 'size': '2'}], 'count': '3', 'token': 's3cr3t-value',
                                    'secrets': [{'value': 'an0ther-s3cr3t'}]})
     assert not result.get('failed'), result
