@@ -52,3 +52,31 @@ def test_deleted_volume_data_dir_is_recreated_with_the_builder(ansible, builder,
     assert done['builder']['nodes'][0]['buildkit_version']
     again = ansible('buildkit_builder', **args)
     assert not again['changed'] and not again['failed'] and again['notes'] == [], again
+
+
+def test_bootstrap_of_info_and_prune_names_the_lost_volume_and_the_repair(ansible, builder, docker_client, buildx_config):
+    """info and prune start a stopped node the same way as buildkit_builder, but do not re-create it: they say
+    which volume lost its data and that buildkit_builder repairs it; it does."""
+    name = builder('lostboot')
+    node = name + '0'
+    args = dict(name=name, buildx_config=buildx_config, pull=False, driver_opts={'image': TEST_IMAGE},
+                bootstrap_timeout=30)
+    assert ansible('buildkit_builder', **args)['changed']
+    assert ansible('buildkit_builder', **dict(args, state='stopped'))['changed']
+    volume = volume_of(docker_client, node)
+    shutil.rmtree(volume['Mountpoint'])
+
+    info = ansible('buildkit_builder_info', name=name, buildx_config=buildx_config, bootstrap=True)
+    assert not info['failed'], info
+    error = info['builder']['nodes'][0]['error']
+    assert volume['Name'] in error and 'lost its data directory' in error and 'buildkit_builder' in error, error
+    pruned = ansible('buildkit_prune', name=name, buildx_config=buildx_config, bootstrap=True)
+    assert pruned['failed'] and volume['Name'] in pruned['msg'] and 'buildkit_builder' in pruned['msg'], pruned
+    assert container(docker_client, node)['State']['Running'] is False  # neither of them changed the node
+
+    done = ansible('buildkit_builder', **args)
+    assert done['changed'] and not done['failed'], done
+    assert any('had lost its data' in n for n in done['notes']), done['notes']
+    assert container(docker_client, node)['State']['Running'] and os.path.isdir(volume_of(docker_client, node)['Mountpoint'])
+    info = ansible('buildkit_builder_info', name=name, buildx_config=buildx_config)
+    assert 'error' not in info['builder']['nodes'][0] or not info['builder']['nodes'][0]['error'], info
