@@ -30,7 +30,7 @@ class RequirementError(ValueError):
 def version_tuple(text):
     """The numeric release of a version string ('7.1.0' -> (7, 1, 0); '2.0.0rc1' -> (2, 0, 0))."""
     parts = []
-    for piece in str(text).split('+')[0].split('.'):
+    for piece in str(text).split('+', maxsplit=1)[0].split('.'):
         digits = re.match(r'\d+', piece)
         if not digits:
             break
