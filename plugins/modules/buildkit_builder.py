@@ -283,14 +283,6 @@ EXAMPLES = r'''
   changed_when: arm_context.rc == 0
   failed_when: arm_context.rc != 0 and 'already exists' not in arm_context.stderr
 
-- name: A docker context for the arm host's TLS daemon (docker buildx build reaches a TLS daemon only through a context)
-  ansible.builtin.command:
-    argv: [docker, context, create, arm-host, --docker,
-           "host=tcp://arm-host:2376,ca=/etc/docker/certs/ca.pem,cert=/etc/docker/certs/cert.pem,key=/etc/docker/certs/key.pem"]
-  register: arm_context
-  changed_when: arm_context.rc == 0
-  failed_when: arm_context.rc != 0 and 'already exists' not in arm_context.stderr
-
 - name: A builder spanning two build hosts; each platform builds on the node that declares it
   buildkit.fleet.buildkit_builder:
     name: fleet
