@@ -161,6 +161,7 @@ def connect(params):
                                     % (host, server, MIN_API_VERSION_TEXT))
     if wanted == 'auto':
         client._version = server
+    client.buildkit_fleet_host = host  # the endpoint it reaches (a local unix:// socket allows a log signal)
     return client
 
 

@@ -88,7 +88,7 @@ class Node(object):
             raise NodeError('node %s: %s' % (self.name, exc))
         except APIError as exc:
             raise NodeError('node %s: starting %s failed: %s' % (self.name, self.container, exc.explanation or exc))
-        return self.ready(timeout)
+        return self.ready(timeout, just_started=True)
 
     def stop(self):
         try:
@@ -96,9 +96,9 @@ class Node(object):
         except APIError as exc:
             raise NodeError('node %s: stopping %s failed: %s' % (self.name, self.container, exc.explanation or exc))
 
-    def ready(self, timeout):
+    def ready(self, timeout, just_started=False):
         try:
-            return wait_ready(self.client, self.container, timeout)
+            return wait_ready(self.client, self.container, timeout, just_started)
         except (BuilderError, APIError, CacheError) as exc:
             raise NodeError('node %s: %s' % (self.name, exc))
 

@@ -16,6 +16,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import APIError, NotFound
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.ready_signal import watch_started
 from ansible_collections.buildkit.fleet.plugins.module_utils._node.workers import WORKERS_ARGV, parse_workers
 
 
@@ -76,23 +77,49 @@ def log_tail(client, container, lines=15):
     return '\n'.join(errors[-5:] + (['...'] if errors else []) + tail)
 
 
-def wait_ready(client, container, timeout):
-    """Poll `buildctl debug workers` like buildx's boot; return the workers (parsed by _node.workers)."""
+# With the log followed, the first `buildctl debug workers` waits this long for buildkitd's line at most (a log
+# without it, such as an unusual log configuration, then falls back to polling).
+SIGNAL_PATIENCE = 5.0
+
+
+def _ask_workers(client, container):
+    """(workers or None, why not) of one `buildctl debug workers` in the container."""
+    try:
+        code, out, err = exec_run(client, container, [WORKERS_ARGV[0], '--timeout', '5'] + list(WORKERS_ARGV[1:]))
+    except APIError as exc:
+        return None, str(exc.explanation or exc)
+    if code == 0:
+        return parse_workers(out), ''
+    return None, 'exit code %s: %s' % (code, (err or out).strip()[-500:])
+
+
+def wait_ready(client, container, timeout, just_started=False):
+    """Wait until buildkitd answers `buildctl debug workers`, like buildx's boot; return the workers (parsed by
+    _node.workers). A container this run `just_started` on a local daemon is asked when its log says buildkitd
+    serves (ready_signal), not at buildx's polling intervals; otherwise, and when no such line comes, it is
+    polled at those intervals (0.12 s, 0.24 s, ... at most 1 s)."""
     deadline = time.monotonic() + timeout
-    attempt, detail = 1, ''
-    while True:
-        try:
-            code, out, err = exec_run(client, container, [WORKERS_ARGV[0], '--timeout', '5'] + list(WORKERS_ARGV[1:]))
-            if code == 0:
-                return parse_workers(out)
-            detail = 'exit code %s: %s' % (code, (err or out).strip()[-500:])
-        except APIError as exc:
-            detail = str(exc.explanation or exc)
-        if time.monotonic() >= deadline:
-            raise BuilderError('buildkitd in %s did not answer within %ss (%s); container log tail:\n%s'
-                               % (container, timeout, detail, log_tail(client, container)))
-        time.sleep(min(attempt * 0.12, 1.0, max(0.0, deadline - time.monotonic())))
-        attempt += 1
+    watch = watch_started(client, container, inspect_container(client, container)) if just_started else None
+    try:
+        if watch is not None:
+            watch.wait(min(deadline, time.monotonic() + SIGNAL_PATIENCE))
+        attempt = 1
+        while True:
+            workers, detail = _ask_workers(client, container)
+            if workers is not None:
+                return workers
+            if time.monotonic() >= deadline:
+                raise BuilderError('buildkitd in %s did not answer within %ss (%s); container log tail:\n%s'
+                                   % (container, timeout, detail, log_tail(client, container)))
+            pause = min(attempt * 0.12, 1.0, max(0.0, deadline - time.monotonic()))
+            if watch is not None and not (watch.seen or watch.ended):
+                watch.wait(time.monotonic() + pause)
+            else:
+                time.sleep(pause)
+            attempt += 1
+    finally:
+        if watch is not None:
+            watch.close()
 
 
 def remove_container(client, name, timeout=60):
