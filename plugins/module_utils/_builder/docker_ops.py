@@ -15,18 +15,14 @@ import json
 import os
 import tarfile
 
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import APIError, NotFound
+from ansible_collections.buildkit.fleet.plugins.module_utils._common import docker_client as dc
 # The node's container operations live in _node.container; re-exported for the builder's modules that use them.
 from ansible_collections.buildkit.fleet.plugins.module_utils._node.container import (  # noqa: F401 pylint: disable=unused-import
-    BuilderError, VolumeDataGone, container_status, exec_run, first_line, inspect_container, remove_container,
+    BuilderError, VolumeDataGone, container_status, exec_run, first_line, inspect_container, inspect_or_none,
+    remove_container,
     remove_volume, remove_volume_if_unused, replace_lost_volume, start_container, volume_data_gone, volume_exists,
     wait_ready)
 from ansible_collections.buildkit.fleet.plugins.module_utils._node.names import CONFIG_FILE, CONFIG_PATH, STATE_DIR
-
-try:
-    from docker.types import Mount
-except ImportError:
-    Mount = None
 
 BUILTIN_NETWORKS = ('host', 'bridge', 'none', 'default')
 
@@ -43,19 +39,15 @@ def daemon_facts(client, info=None):
 
 
 def inspect_image(client, ref):
-    try:
-        return client.inspect_image(ref)
-    except NotFound:
-        return None
+    return inspect_or_none(client, 'images', ref, 'inspect_image')
 
 
 def check_network(client, network):
     """(id, created) of a user network the builder joins ((None, None) for built-in modes); fails when missing."""
     if not network or network in BUILTIN_NETWORKS or network.startswith('container:'):
         return None, None
-    try:
-        found = client.inspect_network(network)
-    except NotFound:
+    found = inspect_or_none(client, 'networks', network, 'inspect_network')
+    if found is None:
         raise BuilderError("driver_opts.network: network '%s' does not exist on the daemon; create it first "
                            "(for example with the buildkit.fleet.network role)" % network)
     return found['Id'], found.get('Created')
@@ -64,7 +56,7 @@ def check_network(client, network):
 def _pull(client, ref):
     for event in client.pull(ref, stream=True, decode=True):
         if isinstance(event, dict) and event.get('error'):
-            raise APIError(event['error'])
+            raise dc.APIError(event['error'])
 
 
 _first_line = first_line
@@ -147,6 +139,7 @@ def _config_tar(config_text):
 
 def create_container(client, cspec, config_text):
     """Create the container exactly as buildx does and copy the config in; return its id."""
+    from docker.types import Mount  # the SDK creates containers (a LocalClient hands it over)
     host_args = dict(
         privileged=True, init=True, restart_policy=cspec['restart_policy'],
         mounts=[Mount(STATE_DIR, cspec['volume'], type='volume')],
@@ -164,14 +157,14 @@ def create_container(client, cspec, config_text):
     try:
         created = client.create_container(cspec['image'], command=cspec['cmd'], environment=env, name=cspec['name'],
                                           host_config=client.create_host_config(**host_args))
-    except APIError as exc:
+    except dc.APIError as exc:
         if exc.status_code == 409:
             raise ContainerConflict('creating container %s failed: another run or tool created it meanwhile: %s'
                                     % (cspec['name'], exc.explanation or exc))
         raise BuilderError('creating container %s failed: %s' % (cspec['name'], exc.explanation or exc))
     try:
         client.put_archive(created['Id'], '/etc', _config_tar(config_text))
-    except APIError as exc:
+    except dc.APIError as exc:
         remove_container(client, created['Id'])
         raise BuilderError('creating container %s failed: %s' % (cspec['name'], exc.explanation or exc))
     return created['Id']
@@ -181,7 +174,7 @@ def read_config(client, container):
     """Text of /etc/buildkit/buildkitd.toml in the container, or None."""
     try:
         stream, _stat = client.get_archive(container, CONFIG_PATH)
-    except NotFound:
+    except dc.NotFound:
         return None
     with tarfile.open(fileobj=io.BytesIO(b''.join(stream))) as tar:
         member = tar.extractfile(tar.getmembers()[0])

@@ -15,6 +15,7 @@ import time
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder import docker_ops as bd
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.compare import (
     container_differences, container_view, readable_node, store_differences)
+from ansible_collections.buildkit.fleet.plugins.module_utils._common import docker_client as dc
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import DRIVER, container_name, container_spec, volume_name
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import format_platform
 from ansible_collections.buildkit.fleet.plugins.module_utils._node.workers import buildkit_version, detected_platforms
@@ -203,7 +204,7 @@ class Reconciler(object):
             return None, None
         try:
             return bd.read_config(client, cspec['name']), None
-        except bd.APIError as exc:  # reading a file mounts the container's volumes too
+        except dc.APIError as exc:  # reading a file mounts the container's volumes too
             if not bd.volume_data_gone(exc):
                 raise
             return None, exc

@@ -21,8 +21,8 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._builder.node_plan 
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.reconcile import Reconciler
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import desired_spec, validate_name
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore, default_root
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import (
-    BROKEN_CONNECTION, APIError, connect, docker_host, sdk_problem)
+from ansible_collections.buildkit.fleet.plugins.module_utils._common import docker_client as dc
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import connect, docker_host, sdk_problem
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.locking import LockTimeout, held
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.store_repair import check_root, entry_path, set_aside
@@ -118,7 +118,7 @@ class BuilderRun(object):
             else:
                 missing[node_name] = (endpoint, overrides)
         try:
-            fresh = connect_endpoints(missing, self.params)
+            fresh = connect_endpoints(missing, self.params, local_first=True)
         except NodeError as exc:
             raise RunFailed(str(exc))
         for node_name, client in fresh.items():
@@ -169,12 +169,12 @@ class BuilderRun(object):
         converging is idempotent, so what the broken attempt made is adopted (or removed if the task fails)."""
         try:
             return self._run_once(diff)
-        except BROKEN_CONNECTION as exc:
+        except dc.BROKEN_CONNECTION as exc:
             broken, cause = self.reconciler, '%s: %s' % (type(exc).__name__, exc)
         self.shared_clients.clear()
         try:
             result = self._run_once(diff)
-        except BROKEN_CONNECTION as exc:
+        except dc.BROKEN_CONNECTION as exc:
             self._roll_back(broken)
             raise RunFailed('the connection to the Docker daemon broke twice (%s: %s); run the task again'
                             % (type(exc).__name__, exc), actions=self._actions(broken),
@@ -211,9 +211,9 @@ class BuilderRun(object):
                 before, after, record = self._converge(clients)
         except LockTimeout as exc:
             raise RunFailed(str(exc), actions=reconciler.actions, differences=reconciler.differences)
-        except (SpecError, BuilderError, APIError) as exc:
+        except (SpecError, BuilderError, dc.APIError) as exc:
             msg = to_text(getattr(exc, 'explanation', None) or exc)
-            if isinstance(exc, APIError) or msg.startswith('creating container'):  # the daemon rejected something
+            if isinstance(exc, dc.APIError) or msg.startswith('creating container'):  # the daemon rejected something
                 msg = explain(msg, self.spec)
             raise RunFailed(msg, actions=reconciler.actions, differences=reconciler.differences)
         result = dict(changed=bool(reconciler.actions), actions=reconciler.actions,

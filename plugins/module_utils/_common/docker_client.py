@@ -13,35 +13,67 @@ __metaclass__ = type
 import hashlib
 import json
 import os
+import re
+import sys
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.module_args import DOCKER_COMMON_ARGS
 
-DOCKER_IMPORT_ERROR = None
+# The Docker SDK for Python (and requests under it) is imported on first use, not with this module: a converge
+# on a local socket may never need it (local_docker). These names are made then; `from docker_client import
+# APIError` (and the module's attributes) import it at once, as before; an `except dc.APIError:` clause imports
+# it only when an exception is raised.
+_SDK_NAMES = ('docker', 'APIError', 'DockerException', 'NotFound', 'ImageNotFound', 'BROKEN_CONNECTION',
+              'DOCKER_IMPORT_ERROR')
 # A connection dropped under a request (an ssh:// or tcp:// endpoint), not an answer of the daemon.
-BROKEN_CONNECTION = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
-try:
-    import docker
-    import docker.constants
-    from docker.errors import APIError, DockerException, NotFound, ImageNotFound  # noqa: F401 pylint: disable=unused-import
-    from requests.exceptions import ConnectionError as _RequestsConnectionError
-    BROKEN_CONNECTION += (_RequestsConnectionError,)
-except ImportError:
-    DOCKER_IMPORT_ERROR = traceback.format_exc()
+_BROKEN_BASE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
-    class DockerException(Exception):
-        pass
 
-    class APIError(DockerException):
-        pass
+def _load_sdk():
+    """Import the SDK once and publish its names (or stand-ins and DOCKER_IMPORT_ERROR when it is missing);
+    returns them (the module's namespace)."""
+    found = globals()
+    if 'DOCKER_IMPORT_ERROR' in found:
+        return found
+    names = {'DOCKER_IMPORT_ERROR': None, 'BROKEN_CONNECTION': _BROKEN_BASE}
+    try:
+        import docker
+        import docker.constants
+        import docker.tls
+        from docker.errors import APIError, DockerException, NotFound, ImageNotFound
+        from requests.exceptions import ConnectionError as _RequestsConnectionError
+        names.update(docker=docker, APIError=APIError, DockerException=DockerException, NotFound=NotFound,
+                     ImageNotFound=ImageNotFound, BROKEN_CONNECTION=_BROKEN_BASE + (_RequestsConnectionError,))
+    except ImportError:
+        names['DOCKER_IMPORT_ERROR'] = traceback.format_exc()
 
-    class NotFound(APIError):
-        pass
+        class DockerException(Exception):  # pylint: disable=redefined-outer-name
+            pass
 
-    class ImageNotFound(NotFound):
-        pass
+        class APIError(DockerException):  # pylint: disable=redefined-outer-name
+            pass
+
+        class NotFound(APIError):  # pylint: disable=redefined-outer-name
+            pass
+
+        class ImageNotFound(NotFound):  # pylint: disable=redefined-outer-name
+            pass
+        names.update(docker=None, APIError=APIError, DockerException=DockerException, NotFound=NotFound,
+                     ImageNotFound=ImageNotFound)
+    for key in _SDK_NAMES:  # DOCKER_IMPORT_ERROR last: it marks the names as made
+        found.setdefault(key, names[key])
+    return found
+
+
+def __getattr__(name):
+    """The SDK's names, imported on first use (PEP 562)."""
+    if name in _SDK_NAMES:
+        _load_sdk()
+        return globals()[name]
+    raise AttributeError('module %r has no attribute %r' % (__name__, name))
+
 
 MIN_SDK_VERSION = (7, 0, 0)
 MIN_API_VERSION = (1, 41)
@@ -90,7 +122,7 @@ def _tls_config(params):
     verify = bool(params.get('validate_certs'))
     if verify and not ca_path:
         raise DockerConnectionError('validate_certs needs ca_path (or DOCKER_CERT_PATH with ca.pem)')
-    return docker.tls.TLSConfig(client_cert=(cert, key) if cert else None,
+    return _load_sdk()['docker'].tls.TLSConfig(client_cert=(cert, key) if cert else None,
                                 ca_cert=ca_path if verify else None, verify=verify)
 
 
@@ -139,20 +171,52 @@ def _negotiate(client):
     response = client._get(client.base_url + '/_ping')
     response.raise_for_status()
     server = response.headers.get('Api-Version') or MIN_API_VERSION_TEXT
-    sdk_max = docker.constants.DEFAULT_DOCKER_API_VERSION
+    sdk_max = _load_sdk()['docker'].constants.DEFAULT_DOCKER_API_VERSION
     return server if _version_tuple(server) < _version_tuple(sdk_max) else sdk_max
 
 
-def connect(params):
-    """Return a connected docker.APIClient, or raise DockerConnectionError."""
+def _local_client(params, host, wanted):
+    """A LocalClient for a local unix:// socket without TLS (None for any other endpoint, or when the socket does
+    not answer a ping: the SDK then connects and says why)."""
+    if not host.startswith('unix://') or params.get('tls') or params.get('validate_certs'):
+        return None
+    from ansible_collections.buildkit.fleet.plugins.module_utils._common import local_docker
+    path, timeout = host[len('unix://'):], params.get('timeout') or 60
+    try:
+        server = local_docker.ping(path, timeout)
+    except (local_docker.LocalUnavailable, OSError):
+        return None
+    if _version_tuple(server)[:2] < MIN_API_VERSION:
+        raise DockerConnectionError('Docker daemon at %s speaks API %s; API %s (Docker Engine 20.10) or newer is needed'
+                                    % (host, server, MIN_API_VERSION_TEXT))
+    if wanted == 'auto':
+        top = local_docker.MAX_API_VERSION
+        wanted = server if _version_tuple(server) < _version_tuple(top) else top
+    return local_docker.LocalClient(path, wanted, timeout, host, lambda: _sdk_connect(params, host, wanted))
+
+
+def connect(params, local_first=False):
+    """Return a connected docker.APIClient, or raise DockerConnectionError.
+
+    With `local_first`, a local unix:// socket without TLS gets a local_docker.LocalClient instead: it asks the
+    converge's hot requests without loading the SDK and hands everything else to an SDK client it makes then."""
     host = docker_host(params)
     wanted = params.get('api_version') or 'auto'
+    if local_first:
+        client = _local_client(params, host, wanted)
+        if client is not None:
+            return client
+    return _sdk_connect(params, host, wanted)
+
+
+def _sdk_connect(params, host, wanted):
+    sdk = _load_sdk()
     try:
-        client = docker.APIClient(base_url=host, version=MIN_API_VERSION_TEXT if wanted == 'auto' else wanted,
+        client = sdk['docker'].APIClient(base_url=host, version=MIN_API_VERSION_TEXT if wanted == 'auto' else wanted,
                                   timeout=params.get('timeout') or 60, tls=_tls_config(params),
                                   use_ssh_client=host.startswith('ssh://'))
         server = _negotiate(client)
-    except DockerException as exc:
+    except sdk['DockerException'] as exc:
         raise DockerConnectionError('Cannot reach the Docker daemon at %s: %s' % (host, exc))
     except Exception as exc:  # requests/urllib3 connection errors
         raise DockerConnectionError('Cannot reach the Docker daemon at %s: %s' % (host, exc))
@@ -165,19 +229,50 @@ def connect(params):
     return client
 
 
+_VERSION_RE = re.compile(r"""^__version__\s*=\s*(?:version\s*=\s*)?['"]([^'"]+)['"]""", re.M)
+
+
+def _sdk_version_unimported():
+    """The installed SDK's version read from its _version.py without importing it; '' when it is not installed,
+    None when that cannot be told so (then the SDK is imported)."""
+    import importlib.util
+    try:
+        spec = importlib.util.find_spec('docker')
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return ''
+    if not spec.origin:
+        return None
+    try:
+        with open(os.path.join(os.path.dirname(spec.origin), '_version.py')) as handle:
+            match = _VERSION_RE.search(handle.read())
+    except (IOError, OSError):
+        return None
+    return match.group(1) if match else None
+
+
 def sdk_problem():
-    """Why this interpreter cannot use the Docker SDK for Python (None when it can)."""
-    if DOCKER_IMPORT_ERROR:
-        return missing_required_lib('docker (Docker SDK for Python >= 7.0.0)')
-    if _version_tuple(docker.__version__) < MIN_SDK_VERSION:
-        return 'Docker SDK for Python %s is too old on the target; >= 7.0.0 is needed' % docker.__version__
+    """Why this interpreter cannot use the Docker SDK for Python (None when it can); the SDK is not imported
+    when its installed version can be read without."""
+    version = None
+    if 'DOCKER_IMPORT_ERROR' not in globals() and 'docker' not in sys.modules:
+        version = _sdk_version_unimported()
+    if not version:
+        sdk = _load_sdk()
+        if sdk['DOCKER_IMPORT_ERROR']:
+            return missing_required_lib('docker (Docker SDK for Python >= 7.0.0)')
+        version = sdk['docker'].__version__
+    if _version_tuple(version) < MIN_SDK_VERSION:
+        return 'Docker SDK for Python %s is too old on the target; >= 7.0.0 is needed' % version
     return None
 
 
 def check_sdk(module):
     problem = sdk_problem()
-    if problem and DOCKER_IMPORT_ERROR:
-        module.fail_json(msg=problem, exception=DOCKER_IMPORT_ERROR)
+    error = _load_sdk()['DOCKER_IMPORT_ERROR'] if problem else None
+    if problem and error:
+        module.fail_json(msg=problem, exception=error)
     if problem:
         module.fail_json(msg=problem)
 

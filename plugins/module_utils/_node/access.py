@@ -12,8 +12,9 @@ Private to the buildkit.fleet collection: not for use from other collections; it
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.buildkit.fleet.plugins.module_utils._common import docker_client as dc
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import (
-    APIError, DockerConnectionError, DockerException, connect, endpoint_params)
+    DockerConnectionError, connect, endpoint_params)
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import CacheError
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import format_platforms
 from ansible_collections.buildkit.fleet.plugins.module_utils._node import workers as wk
@@ -28,12 +29,13 @@ class NodeError(Exception):
     """A node cannot be used for this request; the message names the node."""
 
 
-def connect_endpoints(endpoints, params):
-    """A client per node name, reaching every endpoint before anything changes; NodeError names the node."""
+def connect_endpoints(endpoints, params, local_first=False):
+    """A client per node name, reaching every endpoint before anything changes; NodeError names the node.
+    `local_first`: see docker_client.connect."""
     clients = {}
     for node_name, (endpoint, overrides) in endpoints.items():
         try:
-            clients[node_name] = connect(endpoint_params(endpoint, params, overrides))
+            clients[node_name] = connect(endpoint_params(endpoint, params, overrides), local_first)
         except DockerConnectionError as exc:
             raise NodeError('node %s (endpoint %s): %s' % (node_name, endpoint, exc))
     return clients
@@ -68,7 +70,7 @@ class Node(object):
         argv[1:1] = ['--timeout', EXEC_TIMEOUT]
         try:
             code, out, err = exec_run(self.client, self.container, argv)
-        except (APIError, DockerException) as exc:
+        except (dc.APIError, dc.DockerException) as exc:
             raise NodeError('node %s: %s failed: %s' % (self.name, ' '.join(args[:3]), getattr(exc, 'explanation', None) or exc))
         if code != 0:
             raise NodeError('node %s: %s exited with %s: %s' % (self.name, ' '.join(args[:3]), code, (err or out).strip()[-500:]))
@@ -86,20 +88,20 @@ class Node(object):
             start_container(self.client, self.container, self.volume)
         except VolumeDataGone as exc:
             raise NodeError('node %s: %s' % (self.name, exc))
-        except APIError as exc:
+        except dc.APIError as exc:
             raise NodeError('node %s: starting %s failed: %s' % (self.name, self.container, exc.explanation or exc))
         return self.ready(timeout, just_started=True)
 
     def stop(self):
         try:
             self.client.stop(self.container)
-        except APIError as exc:
+        except dc.APIError as exc:
             raise NodeError('node %s: stopping %s failed: %s' % (self.name, self.container, exc.explanation or exc))
 
     def ready(self, timeout, just_started=False):
         try:
             return wait_ready(self.client, self.container, timeout, just_started)
-        except (BuilderError, APIError, CacheError) as exc:
+        except (BuilderError, dc.APIError, CacheError) as exc:
             raise NodeError('node %s: %s' % (self.name, exc))
 
     def workers(self):
@@ -124,7 +126,7 @@ def builder_platforms(group, params):
                 access.connect()
                 if access.refresh() == 'running':
                     texts += wk.detected_platforms(access.workers())
-            except (NodeError, APIError, DockerException):
+            except (NodeError, dc.APIError, dc.DockerException):
                 pass
         found.extend(text for text in texts if text not in found)
     return found

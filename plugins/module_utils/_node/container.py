@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import APIError, NotFound
+from ansible_collections.buildkit.fleet.plugins.module_utils._common import docker_client as dc
 from ansible_collections.buildkit.fleet.plugins.module_utils._node.ready_signal import watch_started
 from ansible_collections.buildkit.fleet.plugins.module_utils._node.workers import WORKERS_ARGV, parse_workers
 
@@ -24,11 +24,20 @@ class BuilderError(Exception):
     """A Docker-side failure; the message names what failed."""
 
 
-def inspect_container(client, name):
+def inspect_or_none(client, kind, name, sdk_method):
+    """The inspect answer of a container, image, volume or network (`kind` as local_docker names them), or None
+    when the daemon has none: a LocalClient tells without the SDK, an SDK client by raising NotFound."""
+    fast = getattr(client, 'inspect_or_none', None)
+    if fast is not None:
+        return fast(kind, name)
     try:
-        return client.inspect_container(name)
-    except NotFound:
+        return getattr(client, sdk_method)(name)
+    except dc.NotFound:
         return None
+
+
+def inspect_container(client, name):
+    return inspect_or_none(client, 'containers', name, 'inspect_container')
 
 
 def container_status(inspect):
@@ -39,11 +48,7 @@ def container_status(inspect):
 
 
 def volume_exists(client, name):
-    try:
-        client.inspect_volume(name)
-        return True
-    except NotFound:
-        return False
+    return inspect_or_none(client, 'volumes', name, 'inspect_volume') is not None
 
 
 def first_line(exc):
@@ -69,7 +74,7 @@ def log_tail(client, container, lines=15):
     """The container log's error lines (even above a usage text) and its last lines."""
     try:
         text = client.logs(container, tail=300).decode('utf-8', 'replace')
-    except APIError as exc:
+    except dc.APIError as exc:
         return '(no logs: %s)' % exc
     all_lines = [line for line in text.splitlines() if line.strip()]
     tail = all_lines[-lines:]
@@ -86,7 +91,7 @@ def _ask_workers(client, container):
     """(workers or None, why not) of one `buildctl debug workers` in the container."""
     try:
         code, out, err = exec_run(client, container, [WORKERS_ARGV[0], '--timeout', '5'] + list(WORKERS_ARGV[1:]))
-    except APIError as exc:
+    except dc.APIError as exc:
         return None, str(exc.explanation or exc)
     if code == 0:
         return parse_workers(out), ''
@@ -126,9 +131,9 @@ def remove_container(client, name, timeout=60):
     """Remove a container (by name or id); when another client is already removing it, wait until it is gone."""
     try:
         client.remove_container(name, force=True)
-    except NotFound:
+    except dc.NotFound:
         pass
-    except APIError as exc:
+    except dc.APIError as exc:
         if 'already in progress' not in str(exc.explanation or exc):
             raise
         deadline = time.monotonic() + timeout
@@ -142,7 +147,7 @@ def remove_volume(client, name):
     try:
         client.remove_volume(name)
         return True
-    except NotFound:
+    except dc.NotFound:
         return False
 
 
@@ -150,7 +155,7 @@ def remove_volume_if_unused(client, name):
     """Remove a volume unless a container (someone else's) uses it."""
     try:
         return remove_volume(client, name)
-    except APIError as exc:
+    except dc.APIError as exc:
         if exc.status_code == 409:
             return False
         raise
@@ -192,7 +197,7 @@ def start_container(client, container, volume, recreate=None, act=None):
     try:
         client.start(container)
         return None
-    except APIError as exc:
+    except dc.APIError as exc:
         if not volume_data_gone(exc):
             raise
         if recreate is None:
