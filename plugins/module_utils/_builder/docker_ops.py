@@ -54,6 +54,12 @@ def check_network(client, network):
 
 
 def _pull(client, ref):
+    quick = getattr(client, 'pull_without_sdk', None)
+    failure = quick(ref) if quick is not None else NotImplemented
+    if failure is not NotImplemented:
+        if failure:
+            raise BuilderError(failure)
+        return
     for event in client.pull(ref, stream=True, decode=True):
         if isinstance(event, dict) and event.get('error'):
             raise dc.APIError(event['error'])
@@ -137,26 +143,35 @@ def _config_tar(config_text):
     return buf.getvalue()
 
 
+# cspec field -> HostConfig key, sent when set (as the SDK's create_host_config does)
+_HOST_FIELDS = (('memory', 'Memory'), ('memory_swap', 'MemorySwap'), ('cpu_quota', 'CpuQuota'),
+                ('cpu_period', 'CpuPeriod'), ('cpu_shares', 'CpuShares'), ('cpuset_cpus', 'CpusetCpus'),
+                ('cpuset_mems', 'CpusetMems'), ('cgroup_parent', 'CgroupParent'), ('userns_mode', 'UsernsMode'))
+
+
+def container_body(cspec):
+    """The create request of a node's container, as buildx makes it: the body the SDK's create_container and
+    create_host_config make for these arguments (a unit test holds them equal), without the SDK."""
+    host = {'Privileged': True, 'Init': True, 'RestartPolicy': cspec['restart_policy'],
+            'NetworkMode': cspec.get('network_mode') or 'default',
+            'Mounts': [{'Target': STATE_DIR, 'Source': cspec['volume'], 'Type': 'volume', 'ReadOnly': False}]}
+    for field, key in _HOST_FIELDS:
+        if cspec.get(field):
+            host[key] = cspec[field]
+    if cspec.get('memory') and cspec.get('memory_swap') == 2 * cspec['memory']:
+        host.pop('MemorySwap', None)  # the daemon default; buildx does not send it
+    return {'Hostname': None, 'Domainname': None, 'ExposedPorts': None, 'User': None, 'Tty': False,
+            'OpenStdin': False, 'StdinOnce': False, 'AttachStdin': False, 'AttachStdout': True, 'AttachStderr': True,
+            'Env': ['%s=%s' % item for item in sorted(cspec['env'].items())] or None, 'Cmd': list(cspec['cmd']),
+            'Image': cspec['image'], 'Volumes': None, 'NetworkDisabled': False, 'Entrypoint': None,
+            'WorkingDir': None, 'HostConfig': host, 'NetworkingConfig': None, 'MacAddress': None, 'Labels': None,
+            'StopSignal': None, 'Healthcheck': None, 'StopTimeout': None, 'Runtime': None}
+
+
 def create_container(client, cspec, config_text):
     """Create the container exactly as buildx does and copy the config in; return its id."""
-    from docker.types import Mount  # the SDK creates containers (a LocalClient hands it over)
-    host_args = dict(
-        privileged=True, init=True, restart_policy=cspec['restart_policy'],
-        mounts=[Mount(STATE_DIR, cspec['volume'], type='volume')],
-    )
-    optional = (('network_mode', 'network_mode'), ('mem_limit', 'memory'), ('memswap_limit', 'memory_swap'),
-                ('cpu_quota', 'cpu_quota'), ('cpu_period', 'cpu_period'), ('cpu_shares', 'cpu_shares'),
-                ('cpuset_cpus', 'cpuset_cpus'), ('cpuset_mems', 'cpuset_mems'),
-                ('cgroup_parent', 'cgroup_parent'), ('userns_mode', 'userns_mode'))
-    for arg, field in optional:
-        if cspec.get(field):
-            host_args[arg] = cspec[field]
-    if cspec.get('memory') and cspec.get('memory_swap') == 2 * cspec['memory']:
-        host_args.pop('memswap_limit', None)  # the daemon default; buildx does not send it
-    env = ['%s=%s' % item for item in sorted(cspec['env'].items())] or None
     try:
-        created = client.create_container(cspec['image'], command=cspec['cmd'], environment=env, name=cspec['name'],
-                                          host_config=client.create_host_config(**host_args))
+        created = client.create_container_from_config(container_body(cspec), cspec['name'])
     except dc.APIError as exc:
         if exc.status_code == 409:
             raise ContainerConflict('creating container %s failed: another run or tool created it meanwhile: %s'

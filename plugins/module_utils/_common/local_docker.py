@@ -19,6 +19,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
 import socket
 from urllib.parse import quote, urlencode
 
@@ -44,7 +45,7 @@ def _dechunk(body):
     return b''.join(out)
 
 
-def request(path, method, url, timeout, body=None):
+def request(path, method, url, timeout, body=None, content_type='application/json'):
     """(status, headers, body bytes) of one HTTP/1.0 request on the unix socket at `path`.
 
     LocalUnavailable when nothing was sent (no socket); an OSError while reading an answer is raised as such
@@ -59,13 +60,19 @@ def request(path, method, url, timeout, body=None):
         head = '%s %s HTTP/1.0\r\nHost: docker\r\n' % (method, url)
         data = b''
         if body is not None:
-            data = json.dumps(body).encode('utf-8')
-            head += 'Content-Type: application/json\r\n'
+            data = body if isinstance(body, bytes) else json.dumps(body).encode('utf-8')
+            head += 'Content-Type: %s\r\n' % content_type
         head += 'Content-Length: %d\r\n\r\n' % len(data)
         sock.sendall(head.encode('ascii') + data)
         chunks = []
         while True:
-            chunk = sock.recv(65536)
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                # the daemon closed with some of the body unread (a tar's end padding): its answer came first
+                if b'\r\n\r\n' not in b''.join(chunks):
+                    raise
+                break
             if not chunk:
                 break
             chunks.append(chunk)
@@ -79,9 +86,43 @@ def request(path, method, url, timeout, body=None):
         raise LocalUnavailable('not an HTTP answer: %r' % lines[0][:80])
     headers = dict((k.strip().lower().decode('latin-1'), v.strip().decode('latin-1'))
                    for k, _s, v in (line.partition(b':') for line in lines[1:]))
+    headers[':reason'] = (lines[0].split(b' ', 2)[2:] or [b''])[0].decode('latin-1').strip()
     if headers.get('transfer-encoding', '').lower() == 'chunked':
         answer = _dechunk(answer)
     return status, headers, answer
+
+
+def credentials_configured(environ=None):
+    """Whether the SDK would find registry credentials (a docker config with auths, a credential store or
+    helpers, or a legacy ~/.dockercfg): a pull then goes through the SDK, which sends them."""
+    environ = os.environ if environ is None else environ
+    home = os.path.expanduser('~')
+    paths = ([os.path.join(environ['DOCKER_CONFIG'], 'config.json')] if environ.get('DOCKER_CONFIG') else []) + [
+        os.path.join(home, '.docker', 'config.json'), os.path.join(home, '.dockercfg')]
+    for path in paths:
+        if not os.path.exists(path):
+            continue
+        try:
+            with open(path) as handle:
+                data = json.load(handle)
+        except (IOError, OSError, ValueError):
+            return True  # unreadable: the SDK decides
+        if not isinstance(data, dict) or data.get('auths') or data.get('credsStore') or data.get('credHelpers'):
+            return True
+        if path.endswith('.dockercfg') and data:
+            return True
+    return False
+
+
+def repository_tag(name):
+    """(repository, tag or digest) of an image reference, as the SDK's pull splits it (tag 'latest' by default)."""
+    if '@' in name:
+        repository, digest = name.rsplit('@', 1)
+        return repository, digest
+    repository, sep, tag = name.rpartition(':')
+    if sep and '/' not in tag:
+        return repository, tag
+    return name, 'latest'
 
 
 def demux(stream):
@@ -128,13 +169,13 @@ class LocalClient(object):
             raise AttributeError(name)
         return getattr(self.sdk(), name)
 
-    def _ask(self, method, url, body=None, query=None):
+    def _ask(self, method, url, body=None, query=None, content_type='application/json'):
         """(status, body) of a request in the client's API version; None when the socket cannot be asked."""
         full = '/v%s%s' % (self._version, url)
         if query:
             full += '?' + urlencode(query)
         try:
-            status, _headers, answer = request(self.path, method, full, self.timeout, body)
+            status, _headers, answer = request(self.path, method, full, self.timeout, body, content_type)
         except LocalUnavailable:
             return None, None
         return status, answer
@@ -172,6 +213,53 @@ class LocalClient(object):
         status, _answer = self._ask('POST', '/containers/%s/start' % quote(container, safe=''))
         if status not in (204, 304):
             self.sdk().start(container)
+
+    def pull_without_sdk(self, ref):
+        """Pull an image without credentials, as the SDK does when it finds none: None when pulled, else the
+        failure as the SDK's error would say it; NotImplemented when credentials are configured (the SDK pulls)."""
+        if credentials_configured():
+            return NotImplemented
+        repository, tag = repository_tag(ref)
+        url = '/v%s/images/create?%s' % (self._version, urlencode({'tag': tag, 'fromImage': repository}))
+        try:
+            status, headers, answer = request(self.path, 'POST', url, None)
+        except LocalUnavailable:
+            return NotImplemented
+        if status != 200:
+            try:
+                explanation = json.loads(answer.decode('utf-8')).get('message')
+            except (ValueError, AttributeError):
+                explanation = answer.decode('utf-8', 'replace').strip()
+            text = '%d %s Error for %s%s: %s' % (status, 'Client' if status < 500 else 'Server', self.base_url, url,
+                                                 headers.get(':reason', ''))
+            return '%s ("%s")' % (text, explanation) if explanation else text
+        for line in answer.decode('utf-8', 'replace').splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(event, dict) and event.get('error'):
+                return event['error']
+        return None
+
+    def create_container_from_config(self, config, name=None):
+        query = {'name': name} if name else None
+        status, answer = self._ask('POST', '/containers/create', config, query)
+        if status == 201:
+            try:
+                return json.loads(answer.decode('utf-8'))
+            except ValueError:
+                pass
+        return self.sdk().create_container_from_config(config, name)
+
+    def put_archive(self, container, path, data):
+        """Copy a tar into the container (idempotent: asked again through the SDK on any failure)."""
+        try:
+            status, _answer = self._ask('PUT', '/containers/%s/archive' % quote(container, safe=''), data,
+                                        {'path': path}, 'application/x-tar')
+        except OSError:
+            status = None
+        return True if status == 200 else self.sdk().put_archive(container, path, data)
 
     def exec_create(self, container, cmd, stdout=True, stderr=True):
         body = {'AttachStdin': False, 'AttachStdout': stdout, 'AttachStderr': stderr, 'Tty': False,

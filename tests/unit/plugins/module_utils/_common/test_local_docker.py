@@ -138,3 +138,40 @@ def test_an_old_daemon_is_refused_on_the_local_path_too():
 def test_sdk_version_is_read_without_importing_it():
     assert dc._sdk_version_unimported() == dc.docker.__version__
     assert dc.sdk_problem() is None
+
+
+@pytest.mark.parametrize('ref, expected', [
+    ('moby/buildkit:v0.32.2', ('moby/buildkit', 'v0.32.2')),
+    ('localhost:5000/buildkit', ('localhost:5000/buildkit', 'latest')),
+    ('localhost:5000/buildkit:v1', ('localhost:5000/buildkit', 'v1')),
+    ('reg/img@sha256:abc', ('reg/img', 'sha256:abc')),
+])
+def test_repository_tag_splits_as_the_sdk(ref, expected):
+    assert ld.repository_tag(ref) == expected
+
+
+def test_credentials_send_the_pull_to_the_sdk(tmp_path, monkeypatch):
+    monkeypatch.setenv('HOME', str(tmp_path))
+    assert not ld.credentials_configured({})
+    (tmp_path / '.docker').mkdir()
+    (tmp_path / '.docker' / 'config.json').write_text('{"auths": {}}')
+    assert not ld.credentials_configured({})
+    (tmp_path / '.docker' / 'config.json').write_text('{"credsStore": "pass"}')
+    assert ld.credentials_configured({})
+    daemon = FakeDaemon({})
+    local, _sdk = client(daemon)
+    assert local.pull_without_sdk('img:1') is NotImplemented
+
+
+def test_pull_failures_read_as_the_sdks_errors(tmp_path, monkeypatch):
+    monkeypatch.setenv('HOME', str(tmp_path))
+    monkeypatch.delenv('DOCKER_CONFIG', raising=False)
+    daemon = FakeDaemon({('POST', '/v1.45/images/create'): (500, {}, b'{"message": "no route"}')})
+    local, sdk = client(daemon)
+    assert local.pull_without_sdk('reg/img:1') == ('500 Server Error for http+docker://localhost/v1.45/images/create'
+                                                  '?tag=1&fromImage=reg%2Fimg: X ("no route")')
+    streamed = FakeDaemon({('POST', '/v1.45/images/create'): (200, {}, b'{"status": "Pulling"}\r\n{"error": "denied"}\r\n')})
+    assert client(streamed)[0].pull_without_sdk('img') == 'denied'
+    fine = FakeDaemon({('POST', '/v1.45/images/create'): (200, {}, b'{"status": "Downloaded newer image"}\r\n')})
+    assert client(fine)[0].pull_without_sdk('img') is None
+    assert sdk.calls == []
