@@ -111,7 +111,11 @@ def check(requirements, python=None):
     applicable, missing = [], []
     for text in requirements:
         name, specs, marker = parse(text)
-        if not _marker_applies(marker, python):
+        try:
+            applies = _marker_applies(marker, python)
+        except RequirementError as exc:
+            raise RequirementError("'%s': %s" % (text, exc))
+        if not applies:
             continue
         plain = text.split(';')[0].strip()
         applicable.append(plain)
