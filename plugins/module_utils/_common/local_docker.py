@@ -4,12 +4,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A Docker client for the daemon's local unix:// socket that answers the converge's hot requests without the SDK.
 
-A no-op converge of a builder asks a handful of things (ping, info, inspect, exec of `buildctl debug workers`):
-loading the Docker SDK for Python (requests, urllib3, http.client, ssl) for them cost more than asking them. On a
-local socket without TLS, LocalClient asks them in plain HTTP/1.0 (one connection each; the daemon closes when
-done) and only takes the answers it knows to be successes. Everything else -- any error answer, any other call
-(create, pull, archives, stop, remove) -- goes to a real SDK client made on first use, with the same parameters,
-which asks again: errors are the SDK's own (docker.errors), with its messages, whichever path met them.
+A converge of a builder asks a handful of things (ping, info, inspects, the container's create, config copy and
+start, an image pull, exec of `buildctl debug workers`): loading the Docker SDK for Python (requests, urllib3,
+http.client, ssl) for them cost more than asking them. On a local socket without TLS, LocalClient asks them in
+plain HTTP/1.0 (one connection each; the daemon closes when done) and only takes the answers it knows to be
+successes. Everything else -- any error answer, any other call (stop, remove, load, tag, logs) -- goes to a real
+SDK client made on first use, with the same parameters, which asks again: errors are the SDK's own
+(docker.errors), with its messages, whichever path met them (a failed pull's text is made as the SDK makes it).
 tcp:// (TLS) and ssh:// endpoints never get a LocalClient (docker_client.connect gives them the SDK client).
 
 Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
@@ -260,6 +261,24 @@ class LocalClient(object):
         except OSError:
             status = None
         return True if status == 200 else self.sdk().put_archive(container, path, data)
+
+    def get_archive(self, container, path):
+        """(chunks, stat) of a path in the container, as the SDK answers it; errors asked again through the SDK."""
+        url = '/v%s/containers/%s/archive?%s' % (self._version, quote(container, safe=''), urlencode({'path': path}))
+        try:
+            status, headers, answer = request(self.path, 'GET', url, self.timeout)
+        except LocalUnavailable:
+            status = None
+        if status != 200:
+            return self.sdk().get_archive(container, path)
+        stat = None
+        if headers.get('x-docker-container-path-stat'):
+            import base64
+            try:
+                stat = json.loads(base64.b64decode(headers['x-docker-container-path-stat']).decode('utf-8'))
+            except ValueError:
+                stat = None
+        return [answer], stat
 
     def exec_create(self, container, cmd, stdout=True, stderr=True):
         body = {'AttachStdin': False, 'AttachStdout': stdout, 'AttachStderr': stderr, 'Tty': False,

@@ -175,3 +175,13 @@ def test_pull_failures_read_as_the_sdks_errors(tmp_path, monkeypatch):
     fine = FakeDaemon({('POST', '/v1.45/images/create'): (200, {}, b'{"status": "Downloaded newer image"}\r\n')})
     assert client(fine)[0].pull_without_sdk('img') is None
     assert sdk.calls == []
+
+
+def test_get_archive_answers_chunks_and_stat_and_errors_go_to_the_sdk():
+    import base64
+    stat = base64.b64encode(b'{"name": "buildkitd.toml", "size": 13}').decode()
+    daemon = FakeDaemon({('GET', '/v1.45/containers/c/archive'): (200, {'X-Docker-Container-Path-Stat': stat}, b'TAR')})
+    local, sdk = client(daemon)
+    assert local.get_archive('c', '/etc/buildkit/buildkitd.toml') == ([b'TAR'], {'name': 'buildkitd.toml', 'size': 13})
+    assert local.get_archive('missing', '/x') == 'sdk:get_archive'
+    assert sdk.calls == [('get_archive', ('missing', '/x'))]
