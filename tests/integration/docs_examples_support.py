@@ -6,7 +6,6 @@ the examples' promises are checked against (the playbooks call it after every ex
 import ast
 import asyncio
 import glob
-import hashlib
 import json
 import os
 import re
@@ -212,8 +211,8 @@ def playbook(path, workdir, env, extra_vars=None, inventory=None, timeout=600, t
     try:
         data = json.loads(stdout[stdout.index('{"tasks"'):].splitlines()[0])
     except ValueError:
-        raise AssertionError('no json from ansible-playbook (rc %s):\n%s\n%s' % (proc.returncode, stdout[-3000:],
-                                                                                  stderr[-3000:]))
+        raise AssertionError('no json from ansible-playbook (rc %s):\n%s\n%s' % (
+            proc.returncode, stdout[-3000:], stderr[-3000:]))
     return proc.returncode, [(t['name'], t['result']) for t in data['tasks']], stdout + stderr
 
 
@@ -360,10 +359,6 @@ class TlsDaemon(object):
     def close(self):
         self.loop.call_soon_threadsafe(self.server.close)
         self.loop.call_soon_threadsafe(self.loop.stop)
-
-
-def context_digest(name):
-    return hashlib.sha256(name.encode('utf-8')).hexdigest()
 
 
 if __name__ == '__main__':

@@ -25,8 +25,6 @@ import fnmatch
 import json
 import os
 import platform
-import shutil
-import subprocess
 import sys
 import tarfile
 import time
@@ -39,7 +37,7 @@ import yaml
 import docs_examples_support as docs
 from binfmt_support import restore as binfmt_restore, snapshot as binfmt_snapshot
 from build_support import REGISTRY, REGISTRY_CONFIG, manifest
-from support import TEST_IMAGE, buildx
+from support import TEST_IMAGE
 
 P = 'dx' + uuid.uuid4().hex[:6]  # every name this test makes starts with it (teardown removes by prefix)
 IMAGE_TAR = os.environ.get('BUILDKIT_FLEET_IMAGE_TAR', '/var/cache/buildkit-fleet/buildkit-v0.32.2.tar')
@@ -571,8 +569,8 @@ def test_documented_example_works_as_pasted(world, example):
         check_task_promise(example, item, world)
         return
     failed = [(n, r.get('msg')) for n, r in item['results'] if r.get('failed') and not r.get('ignore_errors')]
-    assert item['rc'] == 0 and not failed, '%s failed (rc %s): %s\n%s' % (example.id, item['rc'], failed,
-                                                                           item['output'][-3000:])
+    assert item['rc'] == 0 and not failed, '%s failed (rc %s): %s\n%s' % (
+        example.id, item['rc'], failed, item['output'][-3000:])
     state = item['state']
     if example.kind == 'play':
         play = item['task']
