@@ -30,7 +30,6 @@ if COLLECTIONS_ROOT not in _paths:
     os.environ['ANSIBLE_COLLECTIONS_PATH'] = os.pathsep.join([COLLECTIONS_ROOT] + _paths)
 
 
-
 # A molecule scenario is one pytest item (pytest-ansible's --molecule): a whole `molecule test -s` run, which
 # takes up to 11 min for sshfleet on a loaded machine; every other test keeps pytest.ini's timeout.
 MOLECULE_TIMEOUT = 2400

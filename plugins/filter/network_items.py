@@ -48,6 +48,16 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.network_check import NETWORK_ITEM_OPTIONS
 
 
+def _with_values(messages, item):
+    """Each message with the values of the options it names (older ansible-core leaves them out)."""
+    out = []
+    for message in messages:
+        given = ['%s=%r' % (key, value) for key, value in item.items()
+                 if "'%s'" % key in message and str(value) not in message]
+        out.append('%s (got %s)' % (message, ', '.join(given)) if given else message)
+    return out
+
+
 def network_items(items, variable='buildkit_networks'):
     if not isinstance(items, list):
         raise AnsibleFilterError('%s: must be a list of network items, got %s' % (variable, type(items).__name__))
@@ -60,7 +70,7 @@ def network_items(items, variable='buildkit_networks'):
             continue
         result = validator.validate(dict(item))
         if result.error_messages:
-            errors.append('%s: %s' % (label, '; '.join(result.error_messages)))
+            errors.append('%s: %s' % (label, '; '.join(_with_values(result.error_messages, item))))
             continue
         if result.validated_parameters['name'] in seen:
             errors.append('%s: name %s is given twice' % (label, item['name']))

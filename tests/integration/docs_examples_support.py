@@ -75,7 +75,7 @@ def md_blocks(text):
 
 
 def _dedent(text):
-    lines = [line for line in text.splitlines()]
+    lines = text.splitlines()
     indents = [len(line) - len(line.lstrip()) for line in lines if line.strip()]
     cut = min(indents) if indents else 0
     return '\n'.join(line[cut:] for line in lines).strip('\n') + '\n'

@@ -103,8 +103,9 @@ def connection_env(params, tmpdir, environ=None):
 class Build(object):
     """A build of one buildkit_build task, in `tmpdir` (the module's, removed by Ansible)."""
 
-    def __init__(self, params, check_mode, tmpdir):
+    def __init__(self, params, check_mode, tmpdir, run_command):
         self.params, self.check_mode, self.tmp = params, check_mode, tmpdir
+        self.run_command = run_command  # AnsibleModule.run_command
         self.root = params['buildx_config'] or default_root()
         self.metadata_file = os.path.join(tmpdir, 'metadata.json')
         self.env = connection_env(params, tmpdir)
@@ -113,7 +114,7 @@ class Build(object):
         self.stored = None
 
     def run(self, argv, stdin=None, timeout=120, extra_env=None):
-        return process.run(argv, dict(self.env, **(extra_env or {})), stdin=stdin, timeout=timeout)
+        return process.run(self.run_command, argv, dict(self.env, **(extra_env or {})), stdin=stdin, timeout=timeout)
 
     # --- inputs -------------------------------------------------------------------------------
     def check_builder(self):

@@ -123,6 +123,7 @@ def image_configs(image_json):
 def oci_platform_digests(path):
     """{platform: manifest digest} of an OCI layout tarball (or directory)."""
     import tarfile  # imported here: only oci outputs are read back
+
     def from_dir(name):
         with open(os.path.join(path, name), 'rb') as handle:
             return json.loads(handle.read().decode('utf-8'))

@@ -4,8 +4,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Run buildx with a deadline: its own session (process group), stopped (TERM, then KILL) when the time is up.
 
-No AnsibleModule here: the command gets exactly the environment it is given, stdout and stderr are read as
-they come (communicate), and a timeout stops buildx and everything it started.
+The command runs through AnsibleModule.run_command, started by util-linux's `setsid` (so that a timeout stops
+buildx and everything it started) under `env -u` for the variables the command must not see; both exec, so
+no extra process stays between the module and buildx. Where `setsid` is missing, a small Python shim does
+the same.
 
 Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
 """
@@ -15,7 +17,7 @@ __metaclass__ = type
 
 import os
 import signal
-import subprocess
+import sys
 import threading
 import time
 
@@ -59,21 +61,55 @@ class _Deadline(object):
             self._timer.cancel()
 
 
-def run(argv, env, stdin=None, timeout=120):
+# argv: shim, '-' for no stdin (else '+'), the command (its own session, stdin /dev/null unless given).
+_SESSION_SHIM = '''import os, sys
+os.setsid()
+if sys.argv[1] == '-':
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+try:
+    os.execvp(sys.argv[2], sys.argv[2:])
+except OSError as exc:
+    sys.stderr.write('cannot run %s: %s\\n' % (sys.argv[2], exc))
+    sys.exit(127)
+'''
+
+
+def _find(name):
+    for folder in ('/usr/bin', '/bin', '/usr/sbin', '/sbin'):
+        path = os.path.join(folder, name)
+        if os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def _launcher(unset, stdin):
+    """The argv prefix that starts the command in its own session without the ``unset`` variables, its
+    standard input /dev/null unless ``stdin`` is given (never the module's own)."""
+    prefix = ['env'] + [arg for name in unset for arg in ('-u', name)] if unset else []
+    setsid = _find('setsid')
+    if not setsid:
+        return prefix + [sys.executable, '-c', _SESSION_SHIM, '+' if stdin else '-']
+    prefix.append(setsid)
+    if not stdin:
+        prefix += ['/bin/sh', '-c', 'exec "$@" </dev/null', 'sh']
+    return prefix
+
+
+def run(run_command, argv, env, stdin=None, timeout=120):
     """(returncode or None on timeout, stdout, stderr) as text; ``env`` is the command's whole environment.
 
-    Without ``stdin`` the command reads /dev/null, never the module's own standard input."""
-    try:
-        proc = subprocess.Popen(list(argv), env=env, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, close_fds=True,
-                                start_new_session=True)
-    except OSError as exc:
-        return 127, '', 'cannot run %s: %s\n' % (argv[0], exc)
+    ``run_command`` is the module's AnsibleModule.run_command."""
+    unset = sorted(name for name in os.environ if name not in env)
+    update = dict((name, value) for name, value in env.items() if os.environ.get(name) != value)
     deadline = _Deadline(timeout)
-    deadline.start(proc)
     try:
-        out, err = proc.communicate(to_bytes(stdin) if stdin else None)
+        code, out, err = run_command(_launcher(unset, stdin) + list(argv), data=to_bytes(stdin) if stdin else None,
+                                     binary_data=True, environ_update=update, expand_user_and_vars=False,
+                                     encoding=None, before_communicate_callback=deadline.start)
     finally:
         deadline.cancel()
-    code = None if deadline.expired else proc.returncode
-    return code, to_text(out, errors='surrogate_or_replace'), to_text(err, errors='surrogate_or_replace')
+    code = None if deadline.expired else code
+    out, err = to_text(out, errors='surrogate_or_replace'), to_text(err, errors='surrogate_or_replace')
+    if code == 127 and 'cannot run' not in err:  # env, setsid or sh could not start it
+        err = 'cannot run %s: %s' % (argv[0], err)
+    return code, out, err

@@ -45,8 +45,9 @@ class _Timings(object):
 class BuildRun(object):
     """One build of one module call; `run()` returns the result or raises SpecError / TaskFailed."""
 
-    def __init__(self, params, check_mode, tmpdir, diff=False, started=None):
+    def __init__(self, params, check_mode, tmpdir, run_command, diff=False, started=None):
         self.params, self.check_mode, self.diff = params, check_mode, diff
+        self.run_command = run_command  # AnsibleModule.run_command
         self.started = time.monotonic() if started is None else started
         self.tmpdir = tmpdir
         self.timings = _Timings()
@@ -62,7 +63,7 @@ class BuildRun(object):
 
     def run(self):
         self.check()
-        job = Build(self.params, self.check_mode, self.tmpdir)
+        job = Build(self.params, self.check_mode, self.tmpdir, self.run_command)
         job.check_builder()
         self.timings.step('check')
         fingerprint, details = job.compute_fingerprint()
@@ -123,7 +124,7 @@ def run_module(module):
     started = time.monotonic()
     secrets = checks.secret_values(module.params)  # whatever their source: value, env or src
     module.no_log_values.update(secrets)
-    run = BuildRun(module.params, module.check_mode, module.tmpdir, diff=module._diff, started=started)
+    run = BuildRun(module.params, module.check_mode, module.tmpdir, module.run_command, diff=module._diff, started=started)
     try:
         result = run.run()
     except SpecError as exc:

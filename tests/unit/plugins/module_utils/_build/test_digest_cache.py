@@ -84,6 +84,6 @@ def test_tree_digest_reads_only_what_the_cache_does_not_know(tmp_path, monkeypat
     again = DigestCache(str(ctx), second, directory=str(tmp_path / 'cache'), clock=later)
     pools = []
     monkeypatch.setattr('concurrent.futures.ThreadPoolExecutor.__init__',
-                        lambda *a, **k: pools.append(1) or (_ for _ in ()).throw(AssertionError('no pool for one file')))
+                        lambda *a, **k: pools.append(1) or (x for x in ()).throw(AssertionError('no pool for one file')))
     assert fpr.tree_digest(str(ctx), [], hasher=again) != plain
     assert second.calls == [str(ctx / 'f07')] and pools == []

@@ -15,6 +15,7 @@ class FakeModule(object):
     def __init__(self, params, tmpdir):
         self.params, self.tmpdir = params, tmpdir
         self.check_mode, self._diff = False, False
+        self.run_command = None
         self.no_log_values = set()
         self.result = None
 
@@ -71,4 +72,4 @@ def test_results_are_redacted(monkeypatch, tmp_path):
 
 def test_build_timeout_must_be_positive(tmp_path):
     with pytest.raises(SpecError, match="build_timeout: must be a positive number of seconds, got '0'"):
-        run.BuildRun(params(tmp_path, build_timeout=0), False, str(tmp_path)).check()
+        run.BuildRun(params(tmp_path, build_timeout=0), False, str(tmp_path), None).check()
