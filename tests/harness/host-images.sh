@@ -2,7 +2,8 @@
 # Bare Debian host images for the SSH fleet scenario (extensions/molecule/sshfleet), built with
 # mmdebstrap from the Debian archive and `docker import`ed as buildkit-fleet/host:SUITE.
 # Also: the SSH key pair Ansible uses for those hosts. Cached: a suite's rootfs tarball is rebuilt
-# only when the recipe (packages, customize script) changes. Usage: host-images.sh [SUITE...] (default: bookworm bullseye)
+# only when the recipe (packages, customize script) changes. Usage: host-images.sh [SUITE...]
+# (default: bookworm bullseye trixie; trixie for extensions/molecule/sshtrixie, Debian's own python3-docker)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -10,7 +11,7 @@ PACKAGES=openssh-server,python3,python3-apt,sudo,iproute2,iptables,ca-certificat
 HOST_USER=fleet
 KEY_DIR="$CACHE/fleet-ssh"
 LABEL=buildkit-fleet.host.recipe
-suites=("$@"); ((${#suites[@]})) || suites=(bookworm bullseye)
+suites=("$@"); ((${#suites[@]})) || suites=(bookworm bullseye trixie)
 
 # The archive URI of this machine's apt sources (deb822 or one-line format).
 archive_uri() {
