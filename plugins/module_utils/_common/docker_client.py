@@ -122,8 +122,9 @@ def _tls_config(params):
     verify = bool(params.get('validate_certs'))
     if verify and not ca_path:
         raise DockerConnectionError('validate_certs needs ca_path (or DOCKER_CERT_PATH with ca.pem)')
-    return _load_sdk()['docker'].tls.TLSConfig(client_cert=(cert, key) if cert else None,
-                                ca_cert=ca_path if verify else None, verify=verify)
+    tls = _load_sdk()['docker'].tls
+    return tls.TLSConfig(client_cert=(cert, key) if cert else None, ca_cert=ca_path if verify else None,
+                         verify=verify)
 
 
 TLS_OPTIONS = ('tls', 'validate_certs', 'ca_path', 'client_cert', 'client_key')
@@ -213,8 +214,8 @@ def _sdk_connect(params, host, wanted):
     sdk = _load_sdk()
     try:
         client = sdk['docker'].APIClient(base_url=host, version=MIN_API_VERSION_TEXT if wanted == 'auto' else wanted,
-                                  timeout=params.get('timeout') or 60, tls=_tls_config(params),
-                                  use_ssh_client=host.startswith('ssh://'))
+                                         timeout=params.get('timeout') or 60, tls=_tls_config(params),
+                                         use_ssh_client=host.startswith('ssh://'))
         server = _negotiate(client)
     except sdk['DockerException'] as exc:
         raise DockerConnectionError('Cannot reach the Docker daemon at %s: %s' % (host, exc))

@@ -168,8 +168,8 @@ def test_pull_failures_read_as_the_sdks_errors(tmp_path, monkeypatch):
     monkeypatch.delenv('DOCKER_CONFIG', raising=False)
     daemon = FakeDaemon({('POST', '/v1.45/images/create'): (500, {}, b'{"message": "no route"}')})
     local, sdk = client(daemon)
-    assert local.pull_without_sdk('reg/img:1') == ('500 Server Error for http+docker://localhost/v1.45/images/create'
-                                                  '?tag=1&fromImage=reg%2Fimg: X ("no route")')
+    expected = '500 Server Error for http+docker://localhost/v1.45/images/create?tag=1&fromImage=reg%2Fimg: X ("no route")'
+    assert local.pull_without_sdk('reg/img:1') == expected
     streamed = FakeDaemon({('POST', '/v1.45/images/create'): (200, {}, b'{"status": "Pulling"}\r\n{"error": "denied"}\r\n')})
     assert client(streamed)[0].pull_without_sdk('img') == 'denied'
     fine = FakeDaemon({('POST', '/v1.45/images/create'): (200, {}, b'{"status": "Downloaded newer image"}\r\n')})
