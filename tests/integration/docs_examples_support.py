@@ -192,10 +192,10 @@ def playbook(path, workdir, env, extra_vars=None, inventory=None, timeout=600, t
                     ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([COLLECTIONS, os.environ.get('ANSIBLE_COLLECTIONS_PATH', '')]),
                     PATH=os.pathsep.join([os.path.dirname(sys.executable)] + [
                         d for d in os.environ.get('PATH', '').split(os.pathsep) if '/.pyenv/shims' not in d]), **env)
-    # requests lets these override the CA a Docker client gives it (docker-py's TLSConfig): with them set
-    # (this sandbox sets both) no TLS daemon with its own CA can be verified. Not a user default: left out.
+    # requests would let these replace the CA a TLS daemon's client is given; the modules must not let it
+    # (docker_client sets trust_env off for such clients): kept set, so the TLS examples prove it.
     for name in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'):
-        full_env.pop(name, None)
+        full_env.setdefault(name, '/etc/ssl/certs/ca-certificates.crt')
     # (pyenv's shims are left out of PATH: on this machine they name Pythons that are not enabled, which
     # interpreter discovery would pick; a real host has none)
     proc = subprocess.Popen(cmd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=workdir,

@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """`docker image inspect` of the images a build loads, for the freshness check of `load` outputs.
 
-On a local daemon (a unix:// socket without TLS, the common case) one HTTP/1.0 request on the socket answers,
+On a local daemon (a unix:// socket without TLS, the common case) one HTTP/1.0 request on the socket (local_docker.request) answers,
 without loading the Docker SDK for Python (requests, urllib3) or even http.client (ssl, email): on a rebuild
 those imports were most of the module's own start-up. Any other endpoint (tcp://, ssh://, TLS) goes through the
 SDK's client as every other module does.
@@ -16,53 +16,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import socket
 from urllib.parse import quote
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import TaskFailed
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.local_docker import LocalUnavailable, request
 
 # the default of docker_client.docker_host, which the SDK-free path must not import
 LOCAL_SOCKET = 'unix:///var/run/docker.sock'
-
-
-def _dechunk(body):
-    """The body of a chunked transfer encoding."""
-    out = []
-    while body:
-        size_line, _sep, rest = body.partition(b'\r\n')
-        size = int(size_line.split(b';')[0].strip() or b'0', 16)
-        if size == 0:
-            break
-        out.append(rest[:size])
-        body = rest[size + 2:]
-    return b''.join(out)
-
-
-def http_get(path, url, timeout):
-    """(status, body bytes) of GET url on the unix socket at path (HTTP/1.0: the daemon closes when done)."""
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
-    try:
-        sock.connect(path)
-        sock.sendall(('GET %s HTTP/1.0\r\nHost: docker\r\n\r\n' % url).encode('ascii'))
-        chunks = []
-        while True:
-            data = sock.recv(65536)
-            if not data:
-                break
-            chunks.append(data)
-    finally:
-        sock.close()
-    head, _sep, body = b''.join(chunks).partition(b'\r\n\r\n')
-    lines = head.split(b'\r\n')
-    try:
-        status = int(lines[0].split(b' ', 2)[1])
-    except (IndexError, ValueError):
-        raise OSError('not an HTTP answer: %r' % lines[0][:80])
-    headers = dict((k.strip().lower(), v.strip()) for k, _s, v in (line.partition(b':') for line in lines[1:]))
-    if headers.get(b'transfer-encoding', b'').lower() == b'chunked':
-        body = _dechunk(body)
-    return status, body
 
 
 def local_socket(params):
@@ -91,8 +51,8 @@ class ImageInspector(object):
         prefix = '/v%s' % version if version and version != 'auto' else ''
         url = '%s/images/%s/json' % (prefix, quote(name, safe='/:'))
         try:
-            status, body = http_get(self.path, url, self.params.get('timeout') or 60)
-        except (OSError, ValueError) as exc:
+            status, _headers, body = request(self.path, 'GET', url, self.params.get('timeout') or 60)
+        except (LocalUnavailable, OSError, ValueError) as exc:
             raise TaskFailed('Cannot reach the Docker daemon at unix://%s: %s' % (self.path, exc))
         if status == 404:
             return None

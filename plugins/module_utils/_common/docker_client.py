@@ -216,6 +216,8 @@ def _sdk_connect(params, host, wanted):
         client = sdk['docker'].APIClient(base_url=host, version=MIN_API_VERSION_TEXT if wanted == 'auto' else wanted,
                                          timeout=params.get('timeout') or 60, tls=_tls_config(params),
                                          use_ssh_client=host.startswith('ssh://'))
+        if isinstance(client.verify, str):
+            client.trust_env = False  # else requests takes REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE instead of this CA
         server = _negotiate(client)
     except sdk['DockerException'] as exc:
         raise DockerConnectionError('Cannot reach the Docker daemon at %s: %s' % (host, exc))
