@@ -3,6 +3,7 @@ import http.server
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -184,3 +185,49 @@ def untag(client, ref):
         client.images.remove(ref)
     except docker.errors.APIError:
         pass
+
+
+class DaemonProxy(object):
+    """tcp://127.0.0.1:PORT -> the real daemon's unix socket. Every chunk a client sends that holds all
+    `markers` goes to `on_match(source)` first: it returns False to cut that connection (after, say, setting
+    SO_LINGER for a reset), True to forward the chunk."""
+
+    def __init__(self, markers, on_match, socket_path='/var/run/docker.sock'):
+        self.markers, self.on_match, self.socket_path = markers, on_match, socket_path
+        self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.server.bind(('127.0.0.1', 0))
+        self.server.listen(16)
+        self.port = self.server.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _addr = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            upstream.connect(self.socket_path)
+            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
+
+    def _pipe(self, source, dest, inspect):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                if inspect and all(m in data for m in self.markers) and not self.on_match(source):
+                    break
+                dest.sendall(data)
+        except OSError:
+            pass
+        for sock in (source, dest):  # shutdown first: it wakes the other direction's blocked recv
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+    def close(self):
+        self.server.close()

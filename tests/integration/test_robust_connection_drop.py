@@ -3,60 +3,26 @@ converged again: a real TCP proxy to the real daemon resets the connection of th
 import os
 import socket
 import struct
-import threading
 
 import pytest
 
+from robust_support import DaemonProxy
 from support import TEST_IMAGE, container, store_files
 
-DOCKER_SOCK = '/var/run/docker.sock'
 
-
-class DroppingProxy(object):
-    """tcp://127.0.0.1:PORT -> the daemon's unix socket; resets the connection carrying the first request that
-    contains every marker."""
+class DroppingProxy(DaemonProxy):
+    """Resets the connection carrying the first request that contains every marker."""
 
     def __init__(self, markers):
-        self.markers, self.dropped = markers, 0
-        self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.server.bind(('127.0.0.1', 0))
-        self.server.listen(16)
-        self.port = self.server.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.dropped = 0
+        super(DroppingProxy, self).__init__(markers, self._drop)
 
-    def _accept(self):
-        while True:
-            try:
-                client, _addr = self.server.accept()
-            except OSError:
-                return
-            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            upstream.connect(DOCKER_SOCK)
-            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
-
-    def _pipe(self, source, dest, inspect):
-        try:
-            while True:
-                data = source.recv(65536)
-                if not data:
-                    break
-                if inspect and not self.dropped and all(m in data for m in self.markers):
-                    self.dropped += 1
-                    source.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))  # RST
-                    break
-                dest.sendall(data)
-        except OSError:
-            pass
-        for sock in (source, dest):  # shutdown first: it wakes the other direction's blocked recv
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            sock.close()
-
-    def close(self):
-        self.server.close()
+    def _drop(self, source):
+        if self.dropped:
+            return True
+        self.dropped += 1
+        source.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))  # RST
+        return False
 
 
 @pytest.fixture

@@ -2,63 +2,28 @@
 it matches. The race is made certain with real parts: a TCP proxy in front of the real daemon holds the module's
 `POST /containers/create` of the node until a real `docker buildx create --bootstrap` (straight to the daemon's
 socket) has created and started the same container; the module's create then meets the daemon's 409 conflict."""
-import socket
 import threading
 
 import pytest
 
+from robust_support import DaemonProxy
 from support import TEST_IMAGE, buildx, container
 
-DOCKER_SOCK = '/var/run/docker.sock'
 
-
-class RacingProxy(object):
-    """tcp://127.0.0.1:PORT -> the daemon's unix socket; before it forwards the first request holding every marker,
-    it runs `before()` (the competitor) to its end."""
+class RacingProxy(DaemonProxy):
+    """Before it forwards the first request holding every marker, runs `before()` (the competitor) to its end."""
 
     def __init__(self, markers, before):
-        self.markers, self.before, self.raced = markers, before, 0
-        self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.server.bind(('127.0.0.1', 0))
-        self.server.listen(16)
-        self.port = self.server.getsockname()[1]
+        self.before, self.raced = before, 0
         self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
+        super(RacingProxy, self).__init__(markers, self._race)
 
-    def _accept(self):
-        while True:
-            try:
-                client, _addr = self.server.accept()
-            except OSError:
-                return
-            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            upstream.connect(DOCKER_SOCK)
-            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
-
-    def _pipe(self, source, dest, inspect):
-        try:
-            while True:
-                data = source.recv(65536)
-                if not data:
-                    break
-                if inspect and all(m in data for m in self.markers):
-                    with self.lock:
-                        if not self.raced:
-                            self.raced += 1
-                            self.before()
-                dest.sendall(data)
-        except OSError:
-            pass
-        for sock in (source, dest):
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            sock.close()
-
-    def close(self):
-        self.server.close()
+    def _race(self, _source):
+        with self.lock:
+            if not self.raced:
+                self.raced += 1
+                self.before()
+        return True
 
 
 @pytest.fixture
