@@ -304,7 +304,10 @@ pending_networks:
   elements: dict
   sample: [{name: builders, differences: [missing]}]
 interpreter:
-  description: The Python that ran the module (with the Docker SDK, it can run the collection's modules).
+  description:
+    - The Python that ran the module (with the Docker SDK, it can run the collection's modules).
+    - Under the name that outlives a Python upgrade, C(/usr/bin/python3), when the versioned name it ran as
+      (C(/usr/bin/python3.13), as interpreter discovery picks) is the same file.
   returned: always
   type: str
   sample: /usr/bin/python3
@@ -318,13 +321,13 @@ duration:
   type: float
 '''
 
-import sys
 import time
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.batch import Batch, BatchError, summary
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.network_check import NETWORK_ITEM_OPTIONS
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import CheckedModule
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.module_args import docker_module_spec
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.python_requirements import stable_interpreter
 
 
 def argument_spec():
@@ -344,7 +347,7 @@ def main():
     module = CheckedModule(argument_spec=argument_spec(), supports_check_mode=True)
     started = time.monotonic()
     batch = Batch(module.params, module.check_mode, module._diff)
-    common = dict(interpreter=sys.executable)
+    common = dict(interpreter=stable_interpreter())
     try:
         batch.check()  # every item before any change
         pending = batch.pending_networks()

@@ -14,6 +14,7 @@ Private to the buildkit.fleet collection: not for use from other collections; it
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
 import re
 import sys
 
@@ -131,6 +132,21 @@ def satisfies(version, requirement):
     return bool(version) and all(_compare(version_tuple(version), op, v) for op, v in specs)
 
 
+def stable_interpreter(executable=None):
+    """The interpreter's path under the name that outlives a Python upgrade: /usr/bin/python3 rather than the
+    /usr/bin/python3.13 interpreter discovery picks, when both are the same file; else the path itself."""
+    executable = executable or sys.executable
+    base = os.path.basename(executable)
+    if re.match(r'^python3\.[0-9]+$', base):
+        stable = os.path.join(os.path.dirname(executable), 'python3')
+        try:
+            if os.path.samefile(stable, executable):
+                return stable
+        except OSError:
+            pass
+    return executable
+
+
 def interpreter_state(requirements):
     """What the modules need from this interpreter: python, python_version, docker_sdk (version or None),
     toml (tomllib or tomli importable), requirements (applicable), missing, ok."""
@@ -143,6 +159,6 @@ def interpreter_state(requirements):
         except ImportError:
             pass
     applicable, missing = check(requirements)
-    return dict(python=sys.executable, python_version='%d.%d.%d' % sys.version_info[:3], docker_sdk=docker_sdk,
+    return dict(python=stable_interpreter(), python_version='%d.%d.%d' % sys.version_info[:3], docker_sdk=docker_sdk,
                 toml=toml, requirements=applicable, missing=missing,
                 ok=bool(docker_sdk and version_tuple(docker_sdk) >= MIN_DOCKER_SDK and toml and not missing))

@@ -32,3 +32,17 @@ def test_missing_distribution_is_missing():
 def test_bad_requirement_names_it(text):
     with pytest.raises(r.RequirementError):
         r.check([text])
+
+
+def test_stable_interpreter_prefers_the_unversioned_name_of_the_same_file(tmp_path):
+    from ansible_collections.buildkit.fleet.plugins.module_utils._common.python_requirements import stable_interpreter
+    real = tmp_path / 'python3.13'
+    real.write_text('')
+    (tmp_path / 'python3').symlink_to('python3.13')
+    assert stable_interpreter(str(real)) == str(tmp_path / 'python3')
+    other = tmp_path / 'python3.12'
+    other.write_text('')
+    assert stable_interpreter(str(other)) == str(other)  # python3 is another file
+    venv = tmp_path / 'venv-python'
+    venv.write_text('')
+    assert stable_interpreter(str(venv)) == str(venv)
