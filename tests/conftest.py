@@ -59,3 +59,18 @@ def pytest_terminal_summary(terminalreporter):
             seconds, counts = _TIMES[part]
             outcomes = ', '.join('%d %s' % (n, outcome) for outcome, n in sorted(counts.items()))
             terminalreporter.write_line('[pytest] %s: %s in %ds' % (part.rstrip('/'), outcomes, seconds))
+
+
+@pytest.fixture(autouse=True)
+def _valid_stdin():
+    """Every test starts with a usable file descriptor 0 (/dev/null if it was closed): an in-process Ansible run
+    (pytest-ansible's fixtures) may leave it closed, and ansible-core 2.21's workers then fail to start in every
+    ansible-playbook a later test runs ("Could not detach from stdio: [Errno 9] Bad file descriptor")."""
+    try:
+        os.fstat(0)
+    except OSError:
+        fd = os.open(os.devnull, os.O_RDONLY)
+        if fd != 0:
+            os.dup2(fd, 0)
+            os.close(fd)
+    yield

@@ -31,7 +31,8 @@ def playbook(bindir, tmp_path, role_vars, check=False):
            '-e', 'ansible_python_interpreter=' + sys.executable] + (['--check'] if check else [])
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR='1', ANSIBLE_LOCALHOST_WARNING='0',
                ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
+    proc = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600,
+                          check=False)
     recap = re.search(r'localhost\s+: ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=(\d+)', proc.stdout)
     assert proc.returncode == 0 and recap and recap.group(2) == '0', proc.stdout[-5000:] + proc.stderr[-2000:]
     return int(recap.group(1)), proc.stdout
