@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 
+from ansible.module_utils.common.process import get_bin_path
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
 GRACE_SECONDS = 10
@@ -75,11 +76,11 @@ except OSError as exc:
 
 
 def _find(name):
-    for folder in ('/usr/bin', '/bin', '/usr/sbin', '/sbin'):
-        path = os.path.join(folder, name)
-        if os.access(path, os.X_OK):
-            return path
-    return None
+    """The path of a program on the target, or None (ansible-core's own lookup)."""
+    try:
+        return get_bin_path(name)
+    except ValueError:
+        return None
 
 
 def _launcher(unset, stdin):
