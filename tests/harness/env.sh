@@ -24,3 +24,5 @@ export BUILDKIT_FLEET_HOST_KEY="$BUILDKIT_FLEET_CACHE/fleet-ssh/id_ed25519"  # u
 export BUILDKIT_FLEET_IMAGE_TAR="$BUILDKIT_FLEET_CACHE/buildkit-$BUILDKIT_VERSION.tar"  # docker save of the image
 export BUILDKIT_FLEET_WHEELHOUSE="$BUILDKIT_FLEET_CACHE/fleet-wheels"  # docker>=7, tomli, paramiko wheels (+ .tar)
 export BUILDKIT_FLEET_BUILDX_BIN=/usr/local/lib/docker/cli-plugins/docker-buildx
+# the buildctl client built with BuildKit (farm tests talk to serving builders over mutual TLS with it)
+export BUILDKIT_FLEET_BUILDCTL="$BUILDKIT_FLEET_CACHE/buildkit-$BUILDKIT_VERSION/buildctl"
