@@ -4,14 +4,17 @@
 #   ecosystem.sh docs        a docs site built with antsibull-docs + Sphinx, the guides in it
 #   ecosystem.sh ee          ansible-builder: the EE definition renders; introspection lists our needs
 #   ecosystem.sh importer    galaxy-importer (no container step) on the built tarball: no error, no warning
-# Needs `make collection` first (tests/output/collections with community.docker next to this checkout).
+# Needs `make collection` first (tests/output/collections with community.docker and community.crypto next to
+# this checkout).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 source "$repo/tests/harness/lib.sh"
 what="${1:?usage: ecosystem.sh docs-lint|docs|ee|importer}"
 venvs="${BUILDKIT_FLEET_VENVS:-$CACHE/venvs}"
 collections="$repo/tests/output/collections"
-[[ -f $collections/ansible_collections/community/docker/MANIFEST.json ]] || die "run 'make collection' first"
+for dep in community/docker community/crypto; do
+  [[ -f $collections/ansible_collections/$dep/MANIFEST.json ]] || die "run 'make collection' first ($dep is missing)"
+done
 work=$(mktemp -d "${TMPDIR:-/tmp}/buildkit-fleet-$what.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 t=$SECONDS
@@ -94,8 +97,8 @@ importer)
   grep -q 'Importer processing completed successfully' "$work/importer.log" \
     || { cat "$work/importer.log" >&2; die "galaxy-importer did not complete"; }
   # Its ansible-lint sees only the tarball (as on Galaxy), never the dependencies galaxy.yml declares:
-  # community.docker modules are unknown to it there. Every other warning counts.
-  grep -v "syntax-check\[unknown-module\]: couldn't resolve module/action 'community\.docker\." \
+  # community.docker and community.crypto modules are unknown to it there. Every other warning counts.
+  grep -Ev "syntax-check\[unknown-module\]: couldn't resolve module/action 'community\.(docker|crypto)\." \
     "$work/importer.log" >"$work/other.log" || true
   no_warnings "$work/other.log" "galaxy-importer"
   ;;

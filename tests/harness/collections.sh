@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Puts the collections the roles need (community.docker and its dependency) and molecule-plugins' docker
-# driver needs (ansible.posix, for its create playbook) next to buildkit.fleet in the tests'
-# ANSIBLE_COLLECTIONS_PATH root.
-# No Galaxy access here: community.docker comes from the `ansible` package on PyPI (its sdist/wheel
-# bundles ansible_collections/community/docker). Downloaded once into the cache; idempotent.
+# Puts the collections the roles need (community.docker and its dependency; community.crypto for the farm
+# role) and molecule-plugins' docker driver needs (ansible.posix, for its create playbook) next to
+# buildkit.fleet in the tests' ANSIBLE_COLLECTIONS_PATH root.
+# No Galaxy access here: community.docker and community.crypto come from the `ansible` package on PyPI (its sdist/wheel
+# bundles ansible_collections/community/docker and .../crypto). Downloaded once into the cache; idempotent.
 #   collections.sh DEST   (DEST = .../ansible_collections)
 set -euo pipefail
 dest="${1:?usage: collections.sh ANSIBLE_COLLECTIONS_DIR}"
@@ -12,7 +12,7 @@ SPEC="${BUILDKIT_FLEET_ANSIBLE_SPEC:-ansible==12.*}"
 PYTHON="${PYTHON:-python3}"
 mkdir -p "$CACHE" "$dest/community" "$dest/ansible"
 
-NAMES=(community/docker community/library_inventory_filtering_v1 ansible/posix)
+NAMES=(community/docker community/library_inventory_filtering_v1 community/crypto ansible/posix)
 have=0
 for name in "${NAMES[@]}"; do [[ -f $dest/$name/MANIFEST.json ]] && have=$((have + 1)); done
 ((have < ${#NAMES[@]})) || exit 0
