@@ -198,6 +198,35 @@ builders:
         volume_exists:
           description: Whether the state volume exists.
           type: bool
+        serve:
+          description:
+            - What the node serves on TCP with mutual TLS (the C([grpc]) section of its C(buildkitd.toml), the port
+              published on the host and the certificate in its container), V(null) when it only has its unix socket.
+            - Read from the container, running or stopped.
+          type: dict
+          version_added: 0.2.0
+          contains:
+            address: {description: Host address the port is published on (with host networking, the listen address)., type: str, sample: 0.0.0.0}
+            port: {description: Host port clients connect to., type: int, sample: 1234}
+            subject: {description: Subject of the served certificate., type: str, sample: CN=farm-a}
+            sans:
+              description: Subject alternative names of the served certificate.
+              type: list
+              elements: str
+              sample: ["DNS:farm-a.example", "IP:192.0.2.10"]
+            serial: {description: Serial number of the served certificate (hex)., type: str, sample: 5f9a205fb6a33b249ac1dd5f6d7a52398bbd392d}
+            not_after: {description: End of the certificate's validity (UTC)., type: str, sample: '2027-03-05T23:45:19Z'}
+            days_left: {description: "Whole days until RV(builders[].nodes[].serve.not_after) (negative once expired).", type: int, sample: 89}
+        gc:
+          description:
+            - The GC policy in force, as C(buildctl debug workers) reports it (sizes in bytes, durations in seconds),
+              the same as RV(builders[].nodes[].gc_policy); V(null) for a node that is not running.
+            - Builders made with the O(buildkit.fleet.buildkit_builder#module:gc) option show it as one rule with
+              C(all=true).
+          type: list
+          elements: dict
+          version_added: 0.2.0
+          sample: [{all: true, filters: [], keep_duration: 172800, max_used_space: 21474836480, reserved_space: 0, min_free_space: 0}]
         buildkit_version:
           description: BuildKit version of a running node.
           type: str

@@ -19,7 +19,7 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._common.times impor
 # Container fields compared one by one, in the order differences are reported.
 CONTAINER_FIELDS = ('image', 'image_id', 'cmd', 'env', 'config', 'privileged', 'init', 'restart_policy',
                     'network_mode', 'network_id', 'memory', 'memory_swap', 'cpu_quota', 'cpu_period', 'cpu_shares',
-                    'cpuset_cpus', 'cpuset_mems', 'cgroup_parent', 'userns_mode', 'volume')
+                    'cpuset_cpus', 'cpuset_mems', 'cgroup_parent', 'userns_mode', 'volume', 'ports')
 _DEFAULT_NETWORKS = (None, '', 'default', 'bridge')
 
 
@@ -70,7 +70,17 @@ def container_view(inspect, image_env, config_text, network_created=None):
         'cgroup_parent': host.get('CgroupParent') or '',
         'userns_mode': host.get('UsernsMode') or '',
         'volume': volume,
+        'ports': port_bindings(host.get('PortBindings')),
     }
+
+
+def port_bindings(bindings):
+    """PortBindings in one spelling: {'1234/tcp': [{'HostIp': '0.0.0.0', 'HostPort': '1234'}]}."""
+    result = {}
+    for port, binds in (bindings or {}).items():
+        result[port] = [{'HostIp': b.get('HostIp') or '0.0.0.0', 'HostPort': str(b.get('HostPort') or '')}
+                        for b in binds or []]
+    return result
 
 
 def container_differences(actual, desired, desired_image_id, desired_network_id=None):
@@ -83,6 +93,8 @@ def container_differences(actual, desired, desired_image_id, desired_network_id=
             continue  # no local image / a built-in network mode: nothing to compare against
         if field == 'network_mode' and after in _DEFAULT_NETWORKS and before in _DEFAULT_NETWORKS:
             continue
+        if field == 'ports':
+            after = port_bindings(after)
         if field == 'env':
             # image-provided variables the user sets to the image's value are invisible: ignore them
             before = dict(before or {})

@@ -55,9 +55,16 @@ def check_cpus(spec, infos):
     return None
 
 
+_PORT_ERRORS = ('port is already allocated', 'address already in use', 'bind for', 'cannot assign requested address')
+
+
 def explain(message, spec):
     """The daemon's message prefixed with the option (and value) it rejected, when that can be told."""
     lowered = (message or '').lower()
+    serving = [n['serve'] for n in (spec or {}).get('nodes', []) if n.get('serve')]
+    if serving and any(words in lowered for words in _PORT_ERRORS):
+        return ("serve.port: %d on %s could not be published on the host (in use by something else?): %s"
+                % (serving[0]['port'], serving[0]['address'], message))
     for words, option in _DAEMON_ERRORS:
         if words not in lowered:
             continue

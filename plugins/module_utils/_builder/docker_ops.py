@@ -129,16 +129,24 @@ def ensure_image(client, ref, pull, mirrors=None, archive=None):
                        % (ref, '; '.join(notes) or 'pull disabled'))
 
 
-def _config_tar(config_text):
+def _config_tar(config_text, files=None):
+    """A tarball for /etc: buildkit/buildkitd.toml and extra (path under /etc, bytes, mode) files, owned by root."""
     buf = io.BytesIO()
+    folders = set()
     with tarfile.open(fileobj=buf, mode='w') as tar:
-        if config_text is not None:
-            folder = tarfile.TarInfo('buildkit')
-            folder.type, folder.mode = tarfile.DIRTYPE, 0o755
-            tar.addfile(folder)
-            data = config_text.encode('utf-8')
-            entry = tarfile.TarInfo('buildkit/' + CONFIG_FILE)
-            entry.size, entry.mode = len(data), 0o644
+        entries = ([('buildkit/' + CONFIG_FILE, config_text.encode('utf-8'), 0o644)] if config_text is not None else [])
+        for path, data, mode in entries + list(files or []):
+            parts = path.split('/')[:-1]
+            for depth in range(1, len(parts) + 1):
+                folder_path = '/'.join(parts[:depth])
+                if folder_path in folders:
+                    continue
+                folders.add(folder_path)
+                folder = tarfile.TarInfo(folder_path)
+                folder.type, folder.mode = tarfile.DIRTYPE, 0o755
+                tar.addfile(folder)
+            entry = tarfile.TarInfo(path)
+            entry.size, entry.mode, entry.uid, entry.gid = len(data), mode, 0, 0
             tar.addfile(entry, io.BytesIO(data))
     return buf.getvalue()
 
@@ -160,7 +168,11 @@ def container_body(cspec):
             host[key] = cspec[field]
     if cspec.get('memory') and cspec.get('memory_swap') == 2 * cspec['memory']:
         host.pop('MemorySwap', None)  # the daemon default; buildx does not send it
-    return {'Hostname': None, 'Domainname': None, 'ExposedPorts': None, 'User': None, 'Tty': False,
+    exposed = None
+    if cspec.get('ports'):
+        host['PortBindings'] = dict((port, [dict(b) for b in binds]) for port, binds in cspec['ports'].items())
+        exposed = dict((port, {}) for port in cspec['ports'])
+    return {'Hostname': None, 'Domainname': None, 'ExposedPorts': exposed, 'User': None, 'Tty': False,
             'OpenStdin': False, 'StdinOnce': False, 'AttachStdin': False, 'AttachStdout': True, 'AttachStderr': True,
             'Env': ['%s=%s' % item for item in sorted(cspec['env'].items())] or None, 'Cmd': list(cspec['cmd']),
             'Image': cspec['image'], 'Volumes': None, 'NetworkDisabled': False, 'Entrypoint': None,
@@ -168,8 +180,9 @@ def container_body(cspec):
             'StopSignal': None, 'Healthcheck': None, 'StopTimeout': None, 'Runtime': None}
 
 
-def create_container(client, cspec, config_text):
-    """Create the container exactly as buildx does and copy the config in; return its id."""
+def create_container(client, cspec, config_text, files=None):
+    """Create the container exactly as buildx does and copy the config (and the listener's TLS `files`) in,
+    before its first start; return its id."""
     try:
         created = client.create_container_from_config(container_body(cspec), cspec['name'])
     except dc.APIError as exc:
@@ -178,7 +191,7 @@ def create_container(client, cspec, config_text):
                                     % (cspec['name'], exc.explanation or exc))
         raise BuilderError('creating container %s failed: %s' % (cspec['name'], exc.explanation or exc))
     try:
-        client.put_archive(created['Id'], '/etc', _config_tar(config_text))
+        client.put_archive(created['Id'], '/etc', _config_tar(config_text, files))
     except dc.APIError as exc:
         remove_container(client, created['Id'])
         raise BuilderError('creating container %s failed: %s' % (cspec['name'], exc.explanation or exc))
@@ -194,3 +207,23 @@ def read_config(client, container):
     with tarfile.open(fileobj=io.BytesIO(b''.join(stream))) as tar:
         member = tar.extractfile(tar.getmembers()[0])
         return member.read().decode('utf-8') if member else None
+
+
+def read_file(client, container, path):
+    """Bytes of one file in the container (running or not), or None when it is not there."""
+    try:
+        stream, _stat = client.get_archive(container, path)
+    except dc.NotFound:
+        return None
+    with tarfile.open(fileobj=io.BytesIO(b''.join(stream))) as tar:
+        member = tar.extractfile(tar.getmembers()[0])
+        return member.read() if member else None
+
+
+def put_files(client, container, files):
+    """Put (path under /etc, bytes, mode) files into the container (it may be stopped)."""
+    try:
+        client.put_archive(container, '/etc', _config_tar(None, files))
+    except dc.APIError as exc:
+        raise BuilderError('placing the TLS files of serve into container %s failed: %s'
+                           % (container, exc.explanation or exc))

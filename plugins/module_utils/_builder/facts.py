@@ -12,14 +12,18 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder import tls as btls
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.docker_ops import read_file
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import load_toml
 from ansible_collections.buildkit.fleet.plugins.module_utils._cache.du import summarize
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
 from ansible_collections.buildkit.fleet.plugins.module_utils._cache.node_cache import disk_usage as node_disk_usage
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import APIError, DockerException
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import format_platform
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.times import format_time, parse_time
 from ansible_collections.buildkit.fleet.plugins.module_utils._node.access import Node, NodeError
 from ansible_collections.buildkit.fleet.plugins.module_utils._node.container import volume_exists
-from ansible_collections.buildkit.fleet.plugins.module_utils._node.names import DRIVER, container_name, volume_name
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.names import CONFIG_PATH, DRIVER, container_name, volume_name
 from ansible_collections.buildkit.fleet.plugins.module_utils._node.workers import worker_facts
 
 
@@ -37,6 +41,22 @@ def last_activity(store, name):
     return None
 
 
+def serve_facts(client, inspect):
+    """What the node's container serves on TCP (its [grpc] config, published port and certificate), or None."""
+    name = inspect.get('Id')
+    text = read_file(client, name, CONFIG_PATH)
+    if text is None:
+        return None
+    try:
+        config = load_toml(text.decode('utf-8'), 'container config')
+    except SpecError:
+        return None
+    if not ((config.get('grpc') or {}).get('address')):
+        return None
+    cert = read_file(client, name, btls.TLS_DIR + '/cert.pem')
+    return btls.serve_view(config, (inspect.get('HostConfig') or {}).get('PortBindings'), cert)
+
+
 def node_facts(node, params, bootstrap=False, bootstrap_timeout=60, check_mode=False,
                disk_usage=True, records=False):
     """Facts of one node; never raises for a node that cannot be reached or read (see ``error``)."""
@@ -45,7 +65,7 @@ def node_facts(node, params, bootstrap=False, bootstrap_timeout=60, check_mode=F
         'container': container_name(node['name']), 'container_id': None, 'image': None, 'started_at': None,
         'volume': volume_name(node['name']), 'volume_exists': None,
         'fixed_platforms': [format_platform(p) for p in node.get('platforms') or []],
-        'platforms': [], 'buildkit_version': None, 'worker_labels': {}, 'gc_policy': [],
+        'platforms': [], 'buildkit_version': None, 'worker_labels': {}, 'gc_policy': [], 'gc': None, 'serve': None,
         'disk_usage': None, 'driver_opts': dict(node.get('driver_opts') or {}), 'flags': list(node.get('flags') or []),
         'booted': False, 'notes': [],
     }
@@ -58,6 +78,7 @@ def node_facts(node, params, bootstrap=False, bootstrap_timeout=60, check_mode=F
         if access.inspect is not None:
             facts['container_id'] = access.inspect.get('Id')
             facts['image'] = (access.inspect.get('Config') or {}).get('Image')
+            facts['serve'] = serve_facts(access.client, access.inspect)
         if status == 'stopped' and bootstrap:
             if check_mode:
                 facts['notes'].append('stopped: bootstrap would start it (not done in check mode)')
@@ -76,6 +97,7 @@ def node_facts(node, params, bootstrap=False, bootstrap_timeout=60, check_mode=F
             facts['started_at'] = ((access.inspect.get('State') or {}).get('StartedAt'))
         facts.update(worker_facts(workers))
         facts.pop('worker_id', None)
+        facts['gc'] = facts['gc_policy']
         if not facts['buildkit_version']:
             facts['buildkit_version'] = access.version()
         if disk_usage:

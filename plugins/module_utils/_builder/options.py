@@ -19,6 +19,24 @@ MUTUALLY_EXCLUSIVE = [('buildkitd_config', 'buildkitd_config_inline'), ('platfor
 # Shared by every builder of one buildkit_builders call (top-level options there); defined in module_args.
 SHARED_OPTIONS = tuple(BUILDX_STORE_ARGS) + tuple(LOCK_ARGS)
 
+# The builder also listens on TCP with mutual TLS (files on the target, placed into the container by the module).
+SERVE_ARGS = dict(
+    port=dict(type='int', required=True),
+    address=dict(type='str', default='0.0.0.0'),
+    ca_cert=dict(type='path', required=True),
+    cert=dict(type='path', required=True),
+    key=dict(type='path', required=True, no_log=False),
+    names=dict(type='list', elements='str', default=[]),
+)
+
+# BuildKit's cache ceiling: one [[worker.oci.gcpolicy]] rule (all = true) in buildkitd.toml.
+GC_ARGS = dict(
+    max_used_space=dict(type='str'),
+    reserved_space=dict(type='str'),
+    min_free_space=dict(type='str'),
+    keep_duration=dict(type='str'),
+)
+
 
 def item_options():
     """The options of one builder: an item of buildkit_builders, without the shared store, lock and connection options."""
@@ -49,6 +67,8 @@ def item_options():
         image_mirrors=dict(type='list', elements='str'),
         image_archive=dict(type='path'),
         use=dict(type='bool', default=False),
+        serve=dict(type='dict', options=SERVE_ARGS),
+        gc=dict(type='dict', options=GC_ARGS),
     )
 
 

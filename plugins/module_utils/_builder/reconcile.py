@@ -10,13 +10,17 @@ Private to the buildkit.fleet collection: not for use from other collections; it
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import errno
+import socket
 import time
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder import docker_ops as bd
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder import tls as btls
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.compare import (
     container_differences, container_view, readable_node, store_differences)
 from ansible_collections.buildkit.fleet.plugins.module_utils._common import docker_client as dc
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import DRIVER, container_name, container_spec, volume_name
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import format_platform
 from ansible_collections.buildkit.fleet.plugins.module_utils._node.workers import buildkit_version, detected_platforms
 
@@ -39,6 +43,7 @@ class Reconciler(object):
         self.timings = {}
         self._created = []  # (client, container id, volume or None) made by this run, for rollback
         self._multi = False
+        self._tls = None  # the listener's files of O(serve) (spec.TLSMaterial), never shown
 
     def _act(self, action, func, *args):
         self.actions.append(action)
@@ -80,6 +85,9 @@ class Reconciler(object):
     def ensure(self, spec, stored, facts):
         """Converge every node of `spec`, drop nodes no longer listed, then write the store entry."""
         self._multi = len(spec['nodes']) > 1
+        self._tls = spec.get('tls')
+        for node in spec['nodes']:  # before anything changes: a port someone else holds fails the task here
+            self._check_port(node, facts[node['name']])
         stored_nodes = dict((n['name'], n) for n in (stored or {}).get('nodes', []))
         wanted = [n['name'] for n in spec['nodes']]
         before, after, records = [], [], []
@@ -151,8 +159,13 @@ class Reconciler(object):
         actions_before = len(self.actions)
         want_running = params['state'] == 'present'
         running = bd.container_status(inspect) == 'running' and not rebuild
+        rotation = self._rotation(client, cspec, label) if inspect and not rebuild else None
         if running and ((inspect or {}).get('State') or {}).get('Paused'):
             self._act('unpause container %s' % cspec['name'], client.unpause, cspec['name'])
+        if rotation:
+            self._act('rotate certificate of container %s (stop, place the new TLS files, start; volume %s kept)'
+                      % (cspec['name'], cspec['volume']), self._rotate, client, cspec, running)
+            running = False
         if rebuild:
             try:
                 self._create(client, cspec, inspect, image, lost)
@@ -170,9 +183,17 @@ class Reconciler(object):
         before = dict(readable_node(stored_node) if stored_node else {'name': node['name']},
                       status=bd.container_status(inspect), container=before_container)
         after = dict(readable_node(node), status='running' if want_running else 'stopped',
-                     container=dict(cspec, image_id=(image or {}).get('Id'), network_id=network_id))
+                     container=dict(((k, v) for k, v in cspec.items() if k != 'config_text'),
+                                    image_id=(image or {}).get('Id'), network_id=network_id))
+        if node.get('serve'):
+            after['serve'] = self._serve_summary(node)
+            before['serve'] = dict(after['serve']) if inspect and not rotation and not drift else None
+            if rotation:
+                before['serve'] = rotation['before']
+                after['serve']['certificate'] = rotation['message']
         unchanged = len(self.actions) == actions_before
-        return before, after, self._record(client, node, cspec, workers, inspect if unchanged else None)
+        return before, after, self._record(client, node, cspec, workers, inspect if unchanged else None,
+                                           rotated=bool(rotation))
 
     def _compare(self, client, cspec, inspect, image, network, label):
         """(container view, differences, the daemon's error when the state volume's data is gone) of a container."""
@@ -212,7 +233,7 @@ class Reconciler(object):
     def _replace_lost_volume(self, client, cspec, cause):
         """Re-create the state volume whose data directory is gone and the container (recorded, noted)."""
         self.notes.append(bd.replace_lost_volume(client, cspec['name'], cspec['volume'],
-                                                 lambda: bd.create_container(client, cspec, self.config_text),
+                                                 lambda: self._create_container(client, cspec),
                                                  cause, self._act))
 
     def _create(self, client, cspec, inspect, image, lost=None):
@@ -239,8 +260,7 @@ class Reconciler(object):
             self._act('remove container %s (volume %s kept)' % (cspec['name'], cspec['volume']),
                       bd.remove_container, client, inspect['Id'])
         try:
-            created = self._act('%s container %s' % (verb, cspec['name']), bd.create_container, client, cspec,
-                                self.config_text)
+            created = self._act('%s container %s' % (verb, cspec['name']), self._create_container, client, cspec)
         except bd.BuilderError as exc:  # the daemon populates (mounts) the kept volume: its data may be gone
             if new_volume or not bd.volume_data_gone(exc):
                 raise
@@ -253,7 +273,7 @@ class Reconciler(object):
         """Start the container the one way (start_container); a state volume whose data is gone is re-created
         with the container (the cache is gone anyway), and the notes say so."""
         note = bd.start_container(client, cspec['name'], cspec['volume'],
-                                  lambda: bd.create_container(client, cspec, self.config_text), self._act)
+                                  lambda: self._create_container(client, cspec), self._act)
         if note:
             self.notes.append(note)
 
@@ -266,7 +286,78 @@ class Reconciler(object):
             if volume:
                 bd.remove_volume_if_unused(client, volume)
 
-    def _record(self, client, node, cspec, workers, inspect=None):
+    def _create_container(self, client, cspec):
+        """Create the container with its config and, for O(serve), the TLS files in place before the first start."""
+        files = self._tls.container_files if self._tls is not None and cspec['config_text'] is not None else None
+        return bd.create_container(client, cspec, cspec['config_text'], files)
+
+    # -- serve -----------------------------------------------------------------------------------
+    def _serve_summary(self, node, tls=None):
+        listener, cert = node['serve'], (tls or self._tls).cert or {}
+        return dict(dict((k, cert.get(k)) for k in ('subject', 'sans', 'serial', 'not_after', 'days_left')),
+                    address=listener['address'], port=listener['port'])
+
+    def _rotation(self, client, cspec, label):
+        """None, or {'before', 'after', 'message'} when the container's TLS files differ from the wanted ones."""
+        if self._tls is None:
+            return None
+        try:
+            have = bd.read_file(client, cspec['name'], btls.TLS_DIR + '/' + btls.DIGEST_FILE)
+        except dc.APIError:
+            have = None
+        if (have or b'').decode('ascii', 'replace').strip() == self._tls.digest:
+            return None
+        try:
+            old = btls.cert_info(bd.read_file(client, cspec['name'], btls.TLS_DIR + '/cert.pem')) or {}
+        except dc.APIError:
+            old = {}
+        before = {'serial': old.get('serial'), 'not_after': old.get('not_after')}
+        after = {'serial': self._tls.cert['serial'], 'not_after': self._tls.cert['not_after']}
+        message = '%s: serial %s (notAfter %s) -> serial %s (notAfter %s)' % (
+            'certificate would rotate' if self.check_mode else 'certificate rotated', before['serial'] or 'none',
+            before['not_after'] or 'none', after['serial'], after['not_after'])
+        self.differences.append({'item': 'serve.certificate' + label, 'before': before, 'after': after})
+        self.notes.append('%s%s' % (cspec['name'] + ': ' if label else '', message))
+        return {'before': before, 'after': after, 'message': message}
+
+    def _rotate(self, client, cspec, running):
+        """buildkitd reads its certificates at start only: stop, place the new files, (start follows)."""
+        if running:
+            client.stop(cspec['name'])
+        bd.put_files(client, cspec['name'], self._tls.container_files)
+
+    def _check_port(self, node, facts):
+        """serve.port must be free on the host unless this builder's own container holds it."""
+        listener = node.get('serve')
+        if not listener:
+            return
+        client = self.clients[node['name']]
+        inspect = bd.inspect_container(client, container_name(node['name']))
+        if inspect is not None and bd.container_status(inspect) == 'running':
+            host = inspect.get('HostConfig') or {}
+            bound = [b for b in (host.get('PortBindings') or {}).get('%d/tcp' % listener['port']) or []
+                     if str(b.get('HostPort')) == str(listener['port'])]
+            if bound or host.get('NetworkMode') == 'host':
+                return  # ours (a host-network node of ours may hold it; a config change re-creates it)
+        endpoint = node.get('endpoint') or ''
+        if not endpoint.startswith('unix://') and endpoint not in ('', 'default'):
+            return  # a remote daemon's host: the daemon's own error names serve.port at create/start
+        family = socket.AF_INET6 if ':' in listener['address'] else socket.AF_INET
+        probe = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((listener['address'], listener['port']))
+        except (IOError, OSError) as exc:
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise SpecError("serve.address: '%s' is not an address of this host (%s)"
+                                % (listener['address'], exc.strerror))
+            raise SpecError("serve.port: %d on %s is already in use on the host by something that is not builder "
+                            "node %s (%s); choose another port or free it"
+                            % (listener['port'], listener['address'], node['name'], exc.strerror or exc))
+        finally:
+            probe.close()
+
+    def _record(self, client, node, cspec, workers, inspect=None, rotated=False):
         if inspect is None and not self.check_mode:  # the container changed: look at it again
             inspect = bd.inspect_container(client, cspec['name'])
         fixed = [format_platform(p) for p in node['platforms']]
@@ -283,4 +374,6 @@ class Reconciler(object):
             'flags': list(node['flags']),
             'container_id': (inspect or {}).get('Id'),
             'volume': cspec['volume'],
+            'serve': dict(self._serve_summary(node), rotated=rotated) if node.get('serve') else None,
+            'gc': (workers[0].get('gc_policy') if workers else None),
         }

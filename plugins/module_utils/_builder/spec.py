@@ -14,6 +14,7 @@ import re
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder import driver_opts as dopts
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.node_plan import node_entries
+from ansible_collections.buildkit.fleet.plugins.module_utils._builder import tls as btls
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import format_platform, normalize_platform
 # A node's names are the node access's (one definition); re-exported for the builder's modules.
@@ -78,8 +79,19 @@ def buildkitd_flags(flags, network, config):
     return result
 
 
-def node_spec(name, endpoint, buildx_opts, typed, flags, platforms, config_text, config):
-    """One node as the store holds it (name, endpoint, platforms, driver_opts, flags, config) plus parsed views."""
+def node_spec(name, endpoint, buildx_opts, typed, flags, platforms, config_text, config, serve=None):
+    """One node as the store holds it (name, endpoint, platforms, driver_opts, flags, config) plus parsed views.
+
+    With O(serve) the container's config adds the [grpc] section to the stored one (buildx itself would start
+    such a config without the TLS files and loop), and `serve` holds the listener and the published port."""
+    container_text, container_config, listener = config_text, config, None
+    if serve:
+        host_network = typed.get('network') == 'host'
+        listener = {'port': serve['port'], 'address': serve.get('address') or '0.0.0.0',
+                    'host_network': host_network}
+        container_text = (config_text or '') + btls.grpc_section(
+            serve['port'], listener['address'] if host_network else '0.0.0.0')
+        container_config = load_toml(container_text, 'serve')
     return {
         'name': name,
         'endpoint': endpoint,
@@ -88,8 +100,33 @@ def node_spec(name, endpoint, buildx_opts, typed, flags, platforms, config_text,
         'flags': flags,
         'config': config_text,
         'typed': typed,
-        'config_data': config,
+        'config_data': container_config,
+        'container_config': container_text,
+        'serve': listener,
     }
+
+
+class TLSMaterial(object):
+    """The listener's files (key included) and the certificate facts; never shown (no repr of the contents)."""
+
+    def __init__(self, checked):
+        self.files, self.cert = checked['files'], checked['cert']
+        self.digest = btls.digest(self.files)
+        self.container_files = btls.container_files(self.files)
+
+    def __repr__(self):
+        return '<TLS files of serve, serial %s>' % (self.cert or {}).get('serial')
+
+
+def with_gc(config_text, config, params):
+    """(config text, parsed) with O(gc)'s policy appended; checks the user's config leaves [grpc]/GC to the module."""
+    serve, gc = params.get('serve'), params.get('gc')
+    if serve or gc:
+        btls.check_user_config(config, serve, gc)
+    if not gc:
+        return config_text, config
+    text = (config_text or '') + btls.gc_section(gc)
+    return text, load_toml(text, 'gc')
 
 
 def _check_unique(nodes):
@@ -115,6 +152,9 @@ def desired_spec(params, endpoint, stored_names=None, config_text=None):
     name = validate_name(params['name'])
     base_opts = dopts.to_buildx(params.get('driver_opts'))
     config = load_toml(config_text, 'buildkitd_config') if config_text is not None else None
+    config_text, config = with_gc(config_text, config, params)
+    serve = params.get('serve')
+    tls = TLSMaterial(btls.check_serve(serve)) if serve else None
     nodes = []
     for entry in node_entries(params, stored_names):
         label = 'nodes[%s]' % entry['name']
@@ -126,15 +166,16 @@ def desired_spec(params, endpoint, stored_names=None, config_text=None):
         flags = buildkitd_flags(params.get('buildkitd_flags') if flags_given is None else flags_given,
                                 typed['network'], config)
         nodes.append(node_spec(node_name, entry.get('endpoint') or endpoint, opts, typed, flags,
-                               entry.get('platforms'), config_text, config))
+                               entry.get('platforms'), config_text, config, serve))
     _check_unique(nodes)
-    return {'name': name, 'driver': DRIVER, 'nodes': nodes}
+    return {'name': name, 'driver': DRIVER, 'nodes': nodes, 'tls': tls}
 
 
 def container_spec(node, facts):
     """What the node's container must look like on a daemon with these facts."""
     typed = node['typed']
-    cmd = (['--config', CONFIG_PATH] if node['config'] is not None else []) + list(node['flags'] or [])
+    container_text = node.get('container_config', node['config'])
+    cmd = (['--config', CONFIG_PATH] if container_text is not None else []) + list(node['flags'] or [])
     swap = typed['memory_swap']
     if swap is None and typed['memory']:
         swap = 2 * typed['memory']  # dockerd's default when only memory is set
@@ -158,4 +199,13 @@ def container_spec(node, facts):
         'cgroup_parent': typed['cgroup_parent'] if facts.get('cgroup_driver') == 'cgroupfs' else '',
         'userns_mode': 'host' if facts.get('userns') else '',
         'config': node['config_data'],
+        'config_text': container_text,
+        'ports': published_ports(node.get('serve')),
     }
+
+
+def published_ports(listener):
+    """PortBindings of a serving node on a bridge/user network ({} without serve or with host networking)."""
+    if not listener or listener['host_network']:
+        return {}
+    return {'%d/tcp' % listener['port']: [{'HostIp': listener['address'], 'HostPort': str(listener['port'])}]}
