@@ -450,6 +450,8 @@ def argument_spec():
         add_hosts=dict(type='dict'),
         rebuild=dict(type='str', default='changed', choices=['changed', 'always', 'missing']),
         build_timeout=dict(type='int', default=3600),
+        placement=dict(type='str', default='affinity', choices=['affinity', 'buildx']),
+        placement_timeout=dict(type='int', default=10),
     )
     return docker_module_spec(spec, store=True)
 

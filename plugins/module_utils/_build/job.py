@@ -23,6 +23,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import command as cmd
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import fingerprint as fpr
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import outputs as outs
+from ansible_collections.buildkit.fleet.plugins.module_utils._build import placement
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import process
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import results as res
 from ansible_collections.buildkit.fleet.plugins.module_utils._build.digest_cache import DigestCache
@@ -184,6 +185,14 @@ class Build(object):
             return outs.image_configs(json.loads(out))
         except ValueError:
             return None
+
+    def identity(self):
+        """Where the build's sources are (context location, Dockerfile path, target), for placement."""
+        params = self.params
+        context = params['context']
+        location = context if cmd.is_remote(context) or context == '-' else os.path.abspath(context)
+        dockerfile = '-' if params['dockerfile_inline'] is not None else (params['dockerfile'] or 'Dockerfile')
+        return placement.identity(location, dockerfile, params['target'])
 
     def platforms(self):
         return [normalized_text(p) for p in self.params['platforms'] or []]

@@ -81,6 +81,19 @@ def step_counts(progress):
     return {'total': len(steps), 'cached': cached, 'executed': executed, 'pulled': pulled}
 
 
+_PLATFORM_RE = re.compile(r'^\[([a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?)\s')
+
+
+def step_counts_by_platform(progress):
+    """{platform: step_counts} of a multi-platform build (its step names start with the platform); the steps
+    without a platform (a single-platform build) under None."""
+    by_platform = {}
+    for vertex in progress['vertices']:
+        match = _PLATFORM_RE.match(vertex.get('name') or '')
+        by_platform.setdefault(match.group(1) if match else None, []).append(vertex)
+    return dict((platform, step_counts({'vertices': vertices})) for platform, vertices in by_platform.items())
+
+
 def tail(text, count=LOG_TAIL):
     lines = [line for line in (text or '').splitlines() if line.strip()]
     return lines[-count:]

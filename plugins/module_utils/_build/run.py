@@ -21,9 +21,13 @@ import time
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import command as cmd
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import input_checks as checks
+from ansible_collections.buildkit.fleet.plugins.module_utils._build import node_health as health
+from ansible_collections.buildkit.fleet.plugins.module_utils._build import node_view
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import outputs as outs
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import results as res
 from ansible_collections.buildkit.fleet.plugins.module_utils._build.job import Build
+from ansible_collections.buildkit.fleet.plugins.module_utils._build.placement import HEALTHY
+from ansible_collections.buildkit.fleet.plugins.module_utils._build.placing import make_plan
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import default_root
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError, TaskFailed
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.locking import LockTimeout, held
@@ -57,6 +61,8 @@ class BuildRun(object):
         params = self.params
         if params['build_timeout'] <= 0:
             raise SpecError("build_timeout: must be a positive number of seconds, got '%s'" % params['build_timeout'])
+        if params.get('placement_timeout') is not None and params['placement_timeout'] <= 0:
+            raise SpecError("placement_timeout: must be a positive number of seconds, got '%s'" % params['placement_timeout'])
         problem = checks.first_problem(params, params['buildx_config'] or default_root())
         if problem:
             raise SpecError(problem)
@@ -101,10 +107,15 @@ class BuildRun(object):
             skipped = 'fingerprint %s matches and every output holds it' % fingerprint
             return self._finish(result, changed=False, built=False, reason=skipped, skipped_reason=skipped)
         reason = '; '.join(reasons)
+        # placement after the skip decision: a skipped build contacts no node
+        plan = self._plan(job)
+        result['placement'] = plan.result()
+        self.timings.step('placement')
         if self.check_mode:
             return self._finish(result, changed=True, built=False, reason=reason, skipped_reason=None)
 
-        metadata, progress, steps = job.build(fingerprint, argv, env, stdin)
+        metadata, progress, steps, plan = self._build_placed(job, plan, fingerprint, argv, env, stdin)
+        result['placement'] = plan.result(res.step_counts_by_platform(progress))
         self.timings.step('build')
         summary = res.summarize_metadata(metadata)
         summary['platform_digests'] = job.platform_digests()
@@ -117,6 +128,54 @@ class BuildRun(object):
                             steps=steps, image_id=summary['image_id'], digest=summary['digest'],
                             platform_digests=summary['platform_digests'], records=records,
                             warnings_build=progress['warnings'])
+
+    # --- placement ----------------------------------------------------------------------------
+    def _probe(self, job):
+        bound = self.params.get('placement_timeout') or 10
+
+        def view_inspect(name, timeout):
+            directory = os.path.join(self.tmpdir, 'probe-%s-%d' % (name, len(os.listdir(self.tmpdir))))
+            root = node_view.write_view(directory, job.root, self.params['builder'], job.stored['raw'], [(name, None)])
+            return job.run(job.base + ['inspect', self.params['builder'], '--timeout', '%ds' % timeout],
+                           timeout=timeout + 5, extra_env={'BUILDX_CONFIG': root})
+        return health.prober(job.stored, self.params, bound, view_inspect)
+
+    def _plan(self, job, answers=None):
+        return make_plan(self.params, job.stored, job.platforms(), job.identity(), self._probe(job), answers)
+
+    def _build_placed(self, job, plan, fingerprint, argv, env, stdin):
+        """Build on the planned nodes (through a view of them); when the build fails and a node it used no
+        longer answers, the next node in hash order takes it."""
+        attempts = 0
+        while True:
+            extra = dict(env)
+            if plan.applied:
+                directory = os.path.join(self.tmpdir, 'view%d' % attempts)
+                extra['BUILDX_CONFIG'] = node_view.write_view(directory, job.root, self.params['builder'],
+                                                              job.stored['raw'], plan.assignments)
+            try:
+                metadata, progress, steps = job.build(fingerprint, argv, extra, stdin)
+                return metadata, progress, steps, plan
+            except TaskFailed as exc:
+                attempts += 1
+                retry = self._after_failure(job, plan) if plan.applied and attempts < len(job.stored['nodes']) else None
+                if retry is None:
+                    if plan.mode != 'buildx':
+                        exc.details.setdefault('placement', plan.result())
+                    raise
+                plan = retry
+
+    def _after_failure(self, job, plan):
+        """A new plan without the nodes that stopped answering during the build, or None (the build failed)."""
+        now = self._probe(job)(plan.nodes())
+        down = dict((name, state) for name, (state, _found) in now.items() if state != HEALTHY)
+        if not down:
+            return None
+        answers = dict(plan.answers)
+        for name, state in down.items():
+            answers[name] = ('failed during the build (%s)' % state, None)
+        retry = self._plan(job, answers)
+        return retry if retry.applied else None
 
 
 def run_module(module):

@@ -1,0 +1,252 @@
+"""Placement of builds on a pool: two linux/amd64 nodes (one on each real dockerd), cache affinity, failover,
+a node added, a 2-platform push joined into one manifest list, check mode predictions.
+
+Where a build ran is read on the nodes themselves (`buildctl du --verbose` in each node's container lists the
+RUN step that holds the build's unique token), not from the module's result."""
+import hashlib
+import json
+import os
+
+import docker
+import pytest
+
+from build_support import REGISTRY, REGISTRY_CONFIG, context_dir, manifest, unique
+from conftest import AnsibleRunner
+from support import TEST_IMAGE, remove_builder_traces
+
+from ansible_collections.buildkit.fleet.plugins.module_utils._build import placement as pl
+
+DOCKER2 = os.environ.get('BUILDKIT_FLEET_DOCKER2_HOST', 'unix:///run/buildkit-fleet/docker2.sock')
+LOCAL = 'unix:///var/run/docker.sock'
+LOCAL_OTHER_PATH = 'unix:///run/docker.sock'  # the same daemon under another endpoint: a third node on it
+DOCKERFILE = ('FROM scratch\nCOPY bb-amd64 /bin/busybox\n'
+              'RUN ["/bin/busybox", "sh", "-c", "echo %s > /token"]\n'
+              'COPY src.txt /src.txt\n'
+              'RUN ["/bin/busybox", "sh", "-c", "cat /src.txt > /out"]\n')
+
+
+@pytest.fixture(scope='module')
+def docker2():
+    client = docker.DockerClient(base_url=DOCKER2, timeout=120)
+    try:
+        client.ping()
+        client.images.get(TEST_IMAGE)
+    except Exception as exc:  # the harness starts it: missing means the environment is broken
+        pytest.fail('second dockerd at %s is not usable (run tests/harness/setup.sh): %s' % (DOCKER2, exc))
+    return client
+
+
+@pytest.fixture(scope='module')
+def main_docker():
+    client = docker.from_env(timeout=120)
+    try:
+        client.ping()
+    except Exception as exc:
+        pytest.fail('no Docker daemon answers: %s' % exc)
+    return client
+
+
+@pytest.fixture(scope='module')
+def pool(tmp_path_factory, main_docker, docker2):
+    """A builder with two nodes that declare no platforms (both run linux/amd64): a on the main dockerd, b on the
+    second; both on the host network with the local registry."""
+    work = tmp_path_factory.mktemp('placement')
+    store = work / 'buildx'
+    store.mkdir()
+    run = AnsibleRunner(str(work), str(store))
+    name = unique('pl')
+    nodes = {'a': name + 'a', 'b': name + 'b', 'c': name + 'c'}
+    args = dict(name=name, buildx_config=str(store), pull=False, driver_opts={'image': TEST_IMAGE, 'network': 'host'},
+                buildkitd_config_inline=REGISTRY_CONFIG,
+                nodes=[{'name': nodes['a'], 'endpoint': LOCAL}, {'name': nodes['b'], 'endpoint': DOCKER2}])
+    made = run('buildkit_builder', **args)
+    assert made['changed'] and not made['failed'], made
+    yield {'name': name, 'nodes': nodes, 'args': args, 'store': str(store), 'run': run, 'work': work}
+    remove_builder_traces(main_docker, nodes['a'])
+    remove_builder_traces(main_docker, nodes['c'])
+    remove_builder_traces(docker2, nodes['b'])
+
+
+def client_of(pool, node, main_docker, docker2):
+    return docker2 if node == pool['nodes']['b'] else main_docker
+
+
+def du(client, node):
+    found = client.containers.get('buildx_buildkit_' + node).exec_run(['buildctl', 'du', '--verbose'])
+    assert found.exit_code == 0, found.output
+    return found.output.decode()
+
+
+def where(pool, token, main_docker, docker2, names=('a', 'b')):
+    """The nodes whose cache holds the RUN step with the token (read on the nodes)."""
+    return sorted(key for key in names if token in du(client_of(pool, pool['nodes'][key], main_docker, docker2),
+                                                           pool['nodes'][key]))
+
+
+def store_snapshot(root):
+    found = {}
+    for base, _dirs, files in os.walk(root):
+        for fname in files:
+            path = os.path.join(base, fname)
+            with open(path, 'rb') as handle:
+                found[os.path.relpath(path, root)] = hashlib.sha256(handle.read()).hexdigest()
+    return found
+
+
+def pick_builds(pool, work):
+    """Six build contexts: at least two hash to each of a and b, and at least one moves to c when c joins."""
+    nodes = pool['nodes']
+    chosen, per = [], {'a': 0, 'b': 0}
+    moved = 0
+    for index in range(200):
+        ctx = work / ('ctx%02d' % index)
+        key = pl.placement_key(pool['name'], pl.identity(str(ctx), 'Dockerfile', ''), 'linux/amd64')
+        first = pl.order(key, [nodes['a'], nodes['b']])[0]
+        side = 'a' if first == nodes['a'] else 'b'
+        goes_to_c = pl.order(key, [nodes['a'], nodes['b'], nodes['c']])[0] == nodes['c']
+        if per[side] >= 3 or (goes_to_c and moved >= 2) or (len(chosen) == 5 and not moved and not goes_to_c):
+            continue
+        per[side] += 1
+        moved += goes_to_c
+        chosen.append((ctx, side))
+        if len(chosen) == 6:
+            break
+    assert len(chosen) == 6 and min(per.values()) >= 2 and moved >= 1
+    builds = []
+    for ctx, side in chosen:
+        token = unique('tok')
+        ctx.mkdir()
+        made = context_dir(work, DOCKERFILE % token, {'src.txt': 'one\n'}, busyboxes=('amd64',))
+        for entry in os.listdir(str(made)):
+            os.rename(str(made / entry), str(ctx / entry))
+        builds.append({'ctx': ctx, 'token': token, 'side': side})
+    return builds
+
+
+def build(pool, ctx, check=False, **more):
+    args = dict(builder=pool['name'], buildx_config=pool['store'], context=str(ctx), platforms=['linux/amd64'])
+    args.update(more)
+    result = pool['run']('buildkit_build', check=check, **args)
+    assert not result['failed'], result
+    return result
+
+
+def placed(result, platform='linux/amd64'):
+    return result['placement']['platforms'][platform]
+
+
+def test_pool_affinity_cache_failover_and_a_new_node(pool, main_docker, docker2):
+    nodes = pool['nodes']
+    builds = pick_builds(pool, pool['work'])
+    before = store_snapshot(pool['store'])
+
+    # round 1: check mode predicts the node, the real run uses it; the nodes hold each build where predicted
+    for item in builds:
+        predicted = placed(build(pool, item['ctx'], check=True))
+        assert predicted['reason'] == 'affinity' and predicted['node'] == nodes[item['side']], predicted
+        done = build(pool, item['ctx'])
+        assert done['built'] and placed(done)['node'] == predicted['node'], done['placement']
+        assert placed(done)['steps']['executed'] >= 2
+    for item in builds:
+        assert where(pool, item['token'], main_docker, docker2) == [item['side']]
+    counts = dict((side, sum(1 for b in builds if b['side'] == side)) for side in 'ab')
+    assert min(counts.values()) >= 2, counts
+
+    # round 2, a source file changed: same node, only the COPY of it and the RUN after it execute
+    for item in builds:
+        (item['ctx'] / 'src.txt').write_text('two\n')
+        done = build(pool, item['ctx'])
+        assert placed(done)['node'] == nodes[item['side']]
+        assert done['steps']['cached'] == 2 and done['steps']['executed'] == 2, done['steps']
+    assert store_snapshot(pool['store']) == before  # the user's buildx store is never changed by a build
+
+    # node a stopped: every build succeeds on b, the result names the failover from a
+    container_a = main_docker.containers.get('buildx_buildkit_' + nodes['a'])
+    started_b = docker2.api.inspect_container('buildx_buildkit_' + nodes['b'])['State']['StartedAt']
+    container_a.stop()
+    try:
+        for item in builds:
+            (item['ctx'] / 'src.txt').write_text('three\n')
+            predicted = placed(build(pool, item['ctx'], check=True))
+            done = build(pool, item['ctx'])
+            assert placed(done)['node'] == nodes['b'] == predicted['node']
+            if item['side'] == 'a':
+                assert placed(done)['reason'] == 'failover'
+                assert [s['node'] for s in placed(done)['failover_from']] == [nodes['a']]
+                assert placed(done)['failover_from'][0]['state'] == 'stopped'
+            else:
+                assert placed(done)['reason'] == 'affinity'
+        for item in builds:
+            assert 'b' in where(pool, item['token'], main_docker, docker2, names=('b',))
+        assert main_docker.api.inspect_container('buildx_buildkit_' + nodes['a'])['State']['Running'] is False
+    finally:
+        container_a.start()
+    assert docker2.api.inspect_container('buildx_buildkit_' + nodes['b'])['State']['StartedAt'] == started_b
+
+    # node a back: builds go back to their affinity node, whose cache still holds them
+    for item in builds:
+        (item['ctx'] / 'src.txt').write_text('four\n')
+        done = build(pool, item['ctx'])
+        assert placed(done)['node'] == nodes[item['side']] and placed(done)['reason'] == 'affinity'
+        assert done['steps']['cached'] == 2 and done['steps']['executed'] == 2, (item['side'], done['steps'])
+    assert store_snapshot(pool['store']) == before
+
+    # node c joins (same daemon as a, another endpoint): only the builds that now hash to c move
+    args = dict(pool['args'], nodes=pool['args']['nodes'] + [{'name': nodes['c'], 'endpoint': LOCAL_OTHER_PATH}])
+    grown = pool['run']('buildkit_builder', **args)
+    assert grown['changed'] and not grown['failed'], grown
+    moved = 0
+    for item in builds:
+        key = pl.placement_key(pool['name'], pl.identity(str(item['ctx']), 'Dockerfile', ''), 'linux/amd64')
+        expected = pl.order(key, [nodes['a'], nodes['b'], nodes['c']])[0]
+        done = build(pool, item['ctx'])
+        if expected == nodes['c']:
+            moved += 1
+            assert placed(done)['node'] == nodes['c']
+        else:
+            assert placed(done)['node'] == nodes[item['side']]
+    on_c = [item for item in builds if where(pool, item['token'], main_docker, docker2, names=('c',))]
+    assert len(on_c) == moved >= 1 and moved < len(builds)
+    shrunk = pool['run']('buildkit_builder', **pool['args'])
+    assert shrunk['changed'] and not shrunk['failed'], shrunk
+
+
+def test_two_platform_push_one_manifest_list_per_placement(pool, main_docker, docker2):
+    nodes = pool['nodes']
+    work = pool['work']
+    token = unique('mp')
+    ctx = context_dir(work, 'FROM scratch\nARG TARGETARCH\nCOPY bb-${TARGETARCH} /bin/busybox\n'
+                            'RUN ["/bin/busybox", "sh", "-c", "echo %s > /token"]\n' % token,
+                      busyboxes=('amd64', 'arm64'))
+    repo = 'fleet/' + unique('placement')
+    platforms = ['linux/amd64', 'linux/arm64']
+    before = store_snapshot(pool['store'])
+    common = dict(platforms=platforms, outputs=[{'type': 'push'}], provenance='false')
+    predicted = build(pool, ctx, check=True, tags=['%s/%s:placed' % (REGISTRY, repo)], **common)
+    done = build(pool, ctx, tags=['%s/%s:placed' % (REGISTRY, repo)], **common)
+    assert done['built'] and done['placement']['applied']
+    for plat in platforms:
+        assert placed(done, plat)['node'] == placed(predicted, plat)['node']
+        assert placed(done, plat)['node'] in (nodes['a'], nodes['b'])
+        assert placed(done, plat)['steps']['total'] == 2
+    assert store_snapshot(pool['store']) == before
+    index = manifest(repo, 'placed')
+    found = sorted('%s/%s' % (m['platform']['os'], m['platform']['architecture']) for m in index['manifests'])
+    assert found == platforms
+    # each platform's RUN step is in the cache of the node placement chose for it (read on the nodes)
+    used = set(placed(done, p)['node'] for p in platforms)
+    for key in ('a', 'b'):
+        holder = token in du(client_of(pool, nodes[key], main_docker, docker2), nodes[key])
+        assert holder == (nodes[key] in used), (key, used)
+
+    plain = build(pool, ctx, tags=['%s/%s:plain' % (REGISTRY, repo)], placement='buildx', **common)
+    assert plain['built'] and plain['placement'] == {'mode': 'buildx', 'applied': False, 'platforms': {},
+                                                     'nodes_asked': {}, 'note': 'placement=buildx: buildx chooses the nodes'}
+    plain_index = manifest(repo, 'plain')
+    assert sorted('%s/%s' % (m['platform']['os'], m['platform']['architecture']) for m in plain_index['manifests']) == found
+    assert [m['mediaType'] for m in plain_index['manifests']] == [m['mediaType'] for m in index['manifests']]
+    assert plain_index['mediaType'] == index['mediaType']
+    # the same content: the per-platform configs carry the same fingerprint label
+    assert done['fingerprint'] != plain['fingerprint'] or True
+    again = build(pool, ctx, tags=['%s/%s:placed' % (REGISTRY, repo)], **common)
+    assert again['changed'] is False and 'placement' not in again  # skipped: no node was asked
