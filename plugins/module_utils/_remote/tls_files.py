@@ -1,0 +1,159 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) buildkit.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The TLS files of a remote builder: checked at the source, digested, copied into the store and removed.
+
+Nothing here returns or logs file contents: callers get paths and SHA-256 digests only.
+
+Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import hashlib
+import os
+import shutil
+import ssl
+import tempfile
+
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
+from ansible_collections.buildkit.fleet.plugins.module_utils._remote.spec import TLS_DIR, tls_dir
+
+_PEM_MARKERS = {
+    'ca_cert': (b'-----BEGIN CERTIFICATE-----',),
+    'cert': (b'-----BEGIN CERTIFICATE-----',),
+    'key': (b'-----BEGIN PRIVATE KEY-----', b'-----BEGIN EC PRIVATE KEY-----', b'-----BEGIN RSA PRIVATE KEY-----',
+            b'-----BEGIN ENCRYPTED PRIVATE KEY-----'),
+}
+
+
+def digest(data):
+    return 'sha256:' + hashlib.sha256(data).hexdigest()
+
+
+def _read(option, path):
+    if not os.path.exists(path):
+        raise SpecError("%s: '%s' does not exist" % (option, path))
+    if not os.path.isfile(path):
+        raise SpecError("%s: '%s' is not a file" % (option, path))
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read()
+    except (IOError, OSError) as exc:
+        raise SpecError("%s: '%s' cannot be read: %s" % (option, path, exc.strerror or exc))
+
+
+def check_sources(spec):
+    """Every node's TLS files readable PEM, the CA loadable, the key matching the certificate.
+
+    Returns {node name: {tls option: digest}}; raises SpecError naming nodes[i].<option> and the path."""
+    digests = {}
+    for node in spec['nodes']:
+        files = node['tls_files']
+        found = {}
+        for opt in ('ca_cert', 'cert', 'key'):
+            if opt not in files:
+                continue
+            option = 'nodes[%d].%s' % (node['index'], opt)
+            path = files[opt]['source']
+            data = _read(option, path)
+            if not any(marker in data for marker in _PEM_MARKERS[opt]):
+                raise SpecError("%s: '%s' is not a PEM %s" % (option, path, 'private key' if opt == 'key' else 'certificate'))
+            found[opt] = digest(data)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        if 'ca_cert' in files:
+            try:
+                context.load_verify_locations(cafile=files['ca_cert']['source'])
+            except (ssl.SSLError, ValueError) as exc:
+                raise SpecError("nodes[%d].ca_cert: '%s' holds no usable CA certificate: %s"
+                                % (node['index'], files['ca_cert']['source'], exc))
+        if 'cert' in files:
+            try:
+                context.load_cert_chain(files['cert']['source'], files['key']['source'])
+            except (ssl.SSLError, ValueError) as exc:
+                raise SpecError("nodes[%d].key: '%s' does not belong to the certificate '%s' (or one of them cannot "
+                                "be loaded, an encrypted key is not supported): %s"
+                                % (node['index'], files['key']['source'], files['cert']['source'], exc))
+        digests[node['name']] = found
+    return digests
+
+
+def stored_digests(driver_opts):
+    """Digests of the files a stored node's driver options name ({tls option: digest or None if unreadable})."""
+    result = {}
+    for opt, driver_opt in (('ca_cert', 'cacert'), ('cert', 'cert'), ('key', 'key')):
+        path = (driver_opts or {}).get(driver_opt)
+        if not path:
+            continue
+        try:
+            with open(path, 'rb') as handle:
+                result[opt] = digest(handle.read())
+        except (IOError, OSError):
+            result[opt] = None
+    return result
+
+
+def _atomic_copy(source, target):
+    directory = os.path.dirname(target)
+    with open(source, 'rb') as handle:
+        data = handle.read()
+    fd, tmp = tempfile.mkstemp(prefix='.buildkit-fleet-', dir=directory)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, data)
+        os.close(fd)
+        os.rename(tmp, target)
+    except Exception:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _makedirs(path):
+    """Each missing directory of `path` with mode 0700 (os.makedirs gives the parents the umask's mode)."""
+    if os.path.isdir(path):
+        return
+    _makedirs(os.path.dirname(path))
+    os.mkdir(path, 0o700)
+
+
+def write_copies(spec):
+    """Copy each node's TLS files to their targets in the store (mode 0600, directories 0700, atomic)."""
+    for node in spec['nodes']:
+        for entry in node['tls_files'].values():
+            if entry['source'] == entry['target']:
+                continue
+            _makedirs(os.path.dirname(entry['target']))
+            _atomic_copy(entry['source'], entry['target'])
+
+
+def remove_stale(root, builder, keep=()):
+    """Remove the builder's TLS directory in the store except the nodes in `keep`; True if something went."""
+    base = tls_dir(root, builder)
+    if not os.path.isdir(base):
+        return False
+    removed = False
+    for entry in os.listdir(base):
+        if entry not in keep:
+            path = os.path.join(base, entry)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
+            removed = True
+    if not keep:
+        os.rmdir(base)
+        parent = os.path.join(root, TLS_DIR)
+        if os.path.isdir(parent) and not os.listdir(parent):
+            os.rmdir(parent)
+        removed = True
+    return removed
+
+
+def has_stale(root, builder, keep=()):
+    base = tls_dir(root, builder)
+    if not os.path.isdir(base):
+        return False
+    return not keep or any(entry not in keep for entry in os.listdir(base))
