@@ -228,7 +228,7 @@ def test_two_platform_push_one_manifest_list_per_placement(pool, main_docker, do
     for plat in platforms:
         assert placed(done, plat)['node'] == placed(predicted, plat)['node']
         assert placed(done, plat)['node'] in (nodes['a'], nodes['b'])
-        assert placed(done, plat)['steps']['total'] == 2
+        assert placed(done, plat)["steps"]["total"] == 2, (done["placement"], done["steps"])
     assert store_snapshot(pool['store']) == before
     index = manifest(repo, 'placed')
     found = sorted('%s/%s' % (m['platform']['os'], m['platform']['architecture']) for m in index['manifests'])
@@ -246,7 +246,5 @@ def test_two_platform_push_one_manifest_list_per_placement(pool, main_docker, do
     assert sorted('%s/%s' % (m['platform']['os'], m['platform']['architecture']) for m in plain_index['manifests']) == found
     assert [m['mediaType'] for m in plain_index['manifests']] == [m['mediaType'] for m in index['manifests']]
     assert plain_index['mediaType'] == index['mediaType']
-    # the same content: the per-platform configs carry the same fingerprint label
-    assert done['fingerprint'] != plain['fingerprint'] or True
     again = build(pool, ctx, tags=['%s/%s:placed' % (REGISTRY, repo)], **common)
     assert again['changed'] is False and 'placement' not in again  # skipped: no node was asked

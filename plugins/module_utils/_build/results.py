@@ -85,12 +85,28 @@ _PLATFORM_RE = re.compile(r'^\[([a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?)\s')
 
 
 def step_counts_by_platform(progress):
-    """{platform: step_counts} of a multi-platform build (its step names start with the platform); the steps
-    without a platform (a single-platform build) under None."""
+    """{platform: step_counts} of a multi-platform build; the steps without a platform (a single-platform build)
+    under None. BuildKit names a step with its platform only where the names would clash ("[linux/arm64 1/2]
+    COPY ..."); a step named without one takes the platform of the steps it builds on (its inputs)."""
+    by_digest = dict((v.get('digest'), v) for v in progress['vertices'])
+    memo = {}
+
+    def platform_of(digest, depth=0):
+        if digest in memo:
+            return memo[digest]
+        vertex = by_digest.get(digest) or {}
+        match = _PLATFORM_RE.match(vertex.get('name') or '')
+        found = match.group(1) if match else None
+        if found is None and depth < 200:
+            for parent in vertex.get('inputs') or []:
+                found = platform_of(parent, depth + 1)
+                if found:
+                    break
+        memo[digest] = found
+        return found
     by_platform = {}
     for vertex in progress['vertices']:
-        match = _PLATFORM_RE.match(vertex.get('name') or '')
-        by_platform.setdefault(match.group(1) if match else None, []).append(vertex)
+        by_platform.setdefault(platform_of(vertex.get('digest')), []).append(vertex)
     return dict((platform, step_counts({'vertices': vertices})) for platform, vertices in by_platform.items())
 
 

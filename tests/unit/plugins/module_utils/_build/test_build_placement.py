@@ -117,3 +117,18 @@ def test_failover_keeps_the_rest_of_the_order():
 
 def test_combined_platform():
     assert pl.combined_platform(['linux/arm64', 'linux/amd64']) == 'linux/amd64,linux/arm64'
+
+
+def test_step_counts_by_platform_follow_inputs():
+    from ansible_collections.buildkit.fleet.plugins.module_utils._build import results as r
+    progress = {'vertices': [
+        {'digest': 'c1', 'name': '[linux/amd64 1/2] COPY bb-amd64 /bin/busybox', 'cached': True, 'completed': 't'},
+        {'digest': 'c2', 'name': '[linux/arm64 1/2] COPY bb-arm64 /bin/busybox', 'started': 't', 'completed': 't'},
+        {'digest': 'r1', 'name': '[2/2] RUN x', 'inputs': ['c1'], 'started': 't', 'completed': 't'},
+        {'digest': 'r2', 'name': '[2/2] RUN x', 'inputs': ['c2'], 'started': 't', 'completed': 't'},
+        {'digest': 'i', 'name': '[internal] load build context', 'started': 't', 'completed': 't'}]}
+    found = r.step_counts_by_platform(progress)
+    assert found['linux/amd64'] == {'total': 2, 'cached': 1, 'executed': 1, 'pulled': 0}
+    assert found['linux/arm64'] == {'total': 2, 'cached': 0, 'executed': 2, 'pulled': 0}
+    single = r.step_counts_by_platform({'vertices': progress['vertices'][2:3]})
+    assert single == {None: {'total': 1, 'cached': 0, 'executed': 1, 'pulled': 0}}
