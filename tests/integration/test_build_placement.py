@@ -248,3 +248,81 @@ def test_two_platform_push_one_manifest_list_per_placement(pool, main_docker, do
     assert plain_index['mediaType'] == index['mediaType']
     again = build(pool, ctx, tags=['%s/%s:placed' % (REGISTRY, repo)], **common)
     assert again['changed'] is False and 'placement' not in again  # skipped: no node was asked
+
+
+def test_two_platform_oci_tarball_builds_on_one_placed_node(pool, main_docker, docker2):
+    nodes = pool['nodes']
+    token = unique('oci')
+    ctx = context_dir(pool['work'], 'FROM scratch\nARG TARGETARCH\nCOPY bb-${TARGETARCH} /bin/busybox\n'
+                                    'RUN ["/bin/busybox", "sh", "-c", "echo %s > /token"]\n' % token,
+                      busyboxes=('amd64', 'arm64'))
+    dest = str(pool['work'] / (token + '.oci.tar'))
+    platforms = ['linux/amd64', 'linux/arm64']
+    done = build(pool, ctx, platforms=platforms, outputs=[{'type': 'oci', 'dest': dest}])
+    assert done['built'] and sorted(done['platform_digests']) == platforms  # read from the tarball
+    node = placed(done, platforms[0])['node']
+    assert placed(done, platforms[1])['node'] == node  # buildx cannot join tarballs across nodes: one node
+    assert where(pool, token, main_docker, docker2) == [k for k in ('a', 'b') if nodes[k] == node]
+
+
+def test_a_node_that_does_not_answer_is_skipped_within_the_bound(pool, tmp_path):
+    """A third node on a socket that accepts and never answers: builds that hash to it fail over in time."""
+    import socket
+    import threading
+    import time
+    path = str(tmp_path / 'hang.sock')
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(16)
+    held = []
+    stop = threading.Event()
+
+    def accept():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except socket.timeout:
+                pass
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    store = tmp_path / 'buildx'
+    (store / 'instances').mkdir(parents=True)
+    with open(os.path.join(pool['store'], 'instances', pool['name'])) as handle:
+        entry = json.load(handle)
+    hang = pool['name'] + 'h'
+    entry['Nodes'].append(dict(entry['Nodes'][0], Name=hang, Endpoint='unix://' + path))
+    (store / 'instances' / pool['name']).write_text(json.dumps(entry))
+    names = [pool['nodes']['a'], pool['nodes']['b'], hang]
+    try:
+        seen = set()
+        for index in range(40):
+            ctx = tmp_path / ('h%02d' % index)
+            key = pl.placement_key(pool['name'], pl.identity(str(ctx), 'Dockerfile', ''), 'linux/amd64')
+            first = pl.order(key, names)[0] == hang
+            if first in seen:
+                continue
+            seen.add(first)
+            made = context_dir(tmp_path, DOCKERFILE % unique('h'), {'src.txt': 'x\n'}, busyboxes=('amd64',))
+            os.rename(str(made), str(ctx))
+            started = time.monotonic()
+            done = pool['run']('buildkit_build', builder=pool['name'], buildx_config=str(store), context=str(ctx),
+                               platforms=['linux/amd64'], placement_timeout=3)
+            assert not done['failed'], done
+            decision = placed(done)
+            assert decision['node'] in names[:2]
+            if first:
+                assert decision['reason'] == 'failover'
+                assert decision['failover_from'] == [{'node': hang, 'state': 'no answer within 3s'}]
+                assert time.monotonic() - started < 60
+            else:
+                assert decision['reason'] == 'affinity'
+            if len(seen) == 2:
+                break
+        assert seen == {True, False}
+    finally:
+        stop.set()
+        thread.join(5)
+        for conn in held:
+            conn.close()
+        server.close()
