@@ -28,6 +28,8 @@ description:
     rebuild; use O(rebuild=always) or change a build argument for that.
   - A stopped builder is booted, as buildx does. A missing builder fails with a pointer to
     M(buildkit.fleet.buildkit_builder).
+  - On a builder where several nodes serve a platform (a B(pool)), each platform of a build goes to one node chosen
+    by cache affinity, and a node that is down is skipped (O(placement)); buildx alone always takes the first node.
 author:
   - buildkit.fleet contributors (@buildkit-fleet)
 extends_documentation_fragment:
@@ -235,6 +237,40 @@ options:
       - O(timeout) is the timeout of each Docker API request (the image checks of V(load) outputs).
     type: int
     default: 3600
+  placement:
+    description:
+      - How the node of each platform is chosen when more than one node of the builder serves that platform (a pool).
+      - V(affinity) - rendezvous (highest-random-weight) hashing of the builder name, the build's identity (the
+        context location, the Dockerfile path and O(target); not the file contents, so a changed file stays on
+        the node whose cache is warm) and the platform over the nodes of the pool. The same build lands on the
+        same node every time, different builds spread over the pool, and adding or removing a node moves only the
+        builds that hash to it. A chosen node that is stopped, unreachable or does not answer within
+        O(placement_timeout) is skipped and the next node in hash order takes the build; a build that fails
+        because its node went away meanwhile is run again on the next node. The build runs through a view of the
+        builder that names only the chosen nodes, in a private buildx store in the module's temporary directory
+        (their containers are reused as they are); the user's buildx store and the builder are not changed.
+      - V(buildx) - buildx chooses, as before version 0.2.0 - the first node that supports the platform, and the
+        build fails when that node is down.
+      - A node that declares platforms in the buildx store serves exactly those; when no node declares a platform,
+        the nodes without declared platforms serve what their BuildKit workers report - natively if any node
+        runs it natively, else through QEMU.
+      - Where every platform has one node (a builder with one node, or one node per platform), both choices
+        behave the same - buildx builds, and no node is asked before the build.
+      - Outputs that buildx cannot join across nodes (V(oci), V(tar), V(load)) put all platforms of a build on one
+        node, placed by the set of platforms over the nodes that serve all of them; V(push) and V(local) place
+        each platform on its own and buildx joins the pushed platforms into one manifest list.
+      - Placement works for V(docker-container) and V(remote) builders; other drivers are left to buildx.
+    type: str
+    choices: [affinity, buildx]
+    default: affinity
+    version_added: 0.2.0
+  placement_timeout:
+    description:
+      - Seconds the nodes of a pool may take to answer the health check (asked in parallel) before placement skips
+        the ones that did not answer.
+    type: int
+    default: 10
+    version_added: 0.2.0
 notes:
   - Context files are read once; their content digests are cached in C(~/.cache/buildkit-fleet) of the remote user
     while size, mtime, ctime and inode stay the same (files changed in the last two seconds are always read).
@@ -291,6 +327,26 @@ EXAMPLES = r'''
       output: {type: oci, dest: /srv/artifacts/app.oci.tar}
   loop_control:
     label: "{{ item.output.type }}"
+
+# ci has two linux/amd64 nodes (a pool): every build keeps to the node whose cache it warmed, a node that is
+# down is skipped; the result says where each platform was built and why.
+- name: Build placed by cache affinity on the pool
+  buildkit.fleet.buildkit_build:
+    builder: ci
+    context: /srv/api
+    platforms: [linux/amd64]
+    tags: [registry.example.com/api:2.0]
+    outputs:
+      - type: push
+    placement: affinity
+    placement_timeout: 5
+  register: api
+
+- name: Show where it was built
+  ansible.builtin.debug:
+    msg: >-
+      {{ api.placement.platforms['linux/amd64'].node }}
+      ({{ api.placement.platforms['linux/amd64'].reason }})
 
 - name: Files only
   buildkit.fleet.buildkit_build:
@@ -365,10 +421,87 @@ duration:
 timings:
   description:
     - Seconds spent in the main steps - C(check) (inputs and store), C(fingerprint), C(lock), C(outputs) (are
-      they up to date), C(build) (buildx) and C(results) (digests and records).
+      they up to date), C(placement) (nodes asked and chosen), C(build) (buildx) and C(results) (digests and records).
   returned: when the inputs were valid
   type: dict
-  sample: {check: 0.001, fingerprint: 0.004, lock: 0.0, outputs: 0.01, build: 1.2, results: 0.002}
+  sample: {check: 0.001, fingerprint: 0.004, lock: 0.0, outputs: 0.01, placement: 0.05, build: 1.2, results: 0.002}
+placement:
+  description:
+    - Where each platform of the build was built (or, in check mode, would be built) and why; see O(placement).
+    - Not returned for a skipped build, which asks no node.
+  returned: when built, would build (check mode), or the build failed
+  type: dict
+  version_added: 0.2.0
+  contains:
+    mode:
+      description: The O(placement) in force.
+      type: str
+      sample: affinity
+    applied:
+      description:
+        - Whether the module chose the nodes and built through a view of them; V(false) when buildx chose (V(buildx)
+          mode, one node per platform, another driver, or no usable node).
+      type: bool
+      sample: true
+    note:
+      description: Why buildx chose the nodes, when it did.
+      type: str
+      returned: when buildx chose the nodes
+      sample: "no node of linux/amd64 is usable (ci0: stopped; ci1: unreachable: ...): buildx chooses the nodes"
+    nodes_asked:
+      description:
+        - "The nodes asked before the build, with what they answered - V(healthy), V(stopped), V(inactive) (no
+          container), C(unreachable: ...), C(not answering: ...), C(no answer within <n>s)."
+      type: dict
+      sample: {ci0: stopped, ci1: healthy}
+    platforms:
+      description:
+        - Per platform (V(linux/amd64), ...) the decision; V(default) for a build without O(platforms) on a
+          single node that declares none.
+      type: dict
+      contains:
+        node:
+          description: The node that built the platform.
+          type: str
+          sample: ci1
+        reason:
+          description:
+            - V(affinity) (the first node in hash order), V(failover) (nodes before it were skipped, see
+              RV(placement.platforms.failover_from)), V(only node) (the platform has one node), V(boot) (no node was
+              healthy; this one was booted as buildx would).
+          type: str
+          sample: failover
+        failover_from:
+          description: The nodes skipped before the chosen one, each with its state.
+          type: list
+          elements: dict
+          sample: [{node: ci0, state: stopped}]
+        order:
+          description: The pool in hash order (the failover order).
+          type: list
+          elements: str
+          sample: [ci0, ci1]
+        by:
+          description: V(hash) when placement ordered the pool, V(store) when the platform has one node.
+          type: str
+          sample: hash
+        steps:
+          description: The step counts of this platform (as RV(steps)).
+          type: dict
+          returned: when built
+          sample: {total: 4, cached: 2, executed: 2, pulled: 0}
+  sample:
+    mode: affinity
+    applied: true
+    nodes_asked: {ci0: stopped, ci1: healthy}
+    platforms:
+      linux/amd64:
+        node: ci1
+        reason: failover
+        failover_from: [{node: ci0, state: stopped}]
+        order: [ci0, ci1]
+        by: hash
+        steps: {total: 4, cached: 2, executed: 2, pulled: 0}
 command:
   description: The buildx command line, with secret values redacted (they never are on it anyway).
   returned: always
