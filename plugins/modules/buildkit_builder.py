@@ -407,6 +407,25 @@ EXAMPLES = r'''
     - name: Its facts, from the same daemon
       buildkit.fleet.buildkit_builder_info:
         name: remote
+
+- name: A farm node - it also serves remote buildx clients over mutual TLS, with a cache ceiling
+  buildkit.fleet.buildkit_builder:
+    name: farm
+    serve:
+      port: 1234  # published on the host; docker buildx --builder farm on the host still works
+      ca_cert: /etc/buildkit-fleet/tls/ca.pem
+      cert: /etc/buildkit-fleet/tls/server.pem
+      key: /etc/buildkit-fleet/tls/server-key.pem
+      names: [farm-a.example, 192.0.2.10]  # what clients connect to: each must be in the certificate
+    gc:
+      max_used_space: 20GB
+      min_free_space: 10%
+      keep_duration: 48h
+  register: farm_node
+
+- name: Renewed files on the target rotate the listener - same container, same cache
+  ansible.builtin.debug:
+    msg: "{{ farm_node.builder.nodes[0].serve.serial }} until {{ farm_node.builder.nodes[0].serve.not_after }}"
 '''
 
 RETURN = r'''

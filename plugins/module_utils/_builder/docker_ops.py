@@ -14,6 +14,7 @@ import io
 import json
 import os
 import tarfile
+import time
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._common import docker_client as dc
 # The node's container operations live in _node.container; re-exported for the builder's modules that use them.
@@ -143,10 +144,11 @@ def _config_tar(config_text, files=None):
                     continue
                 folders.add(folder_path)
                 folder = tarfile.TarInfo(folder_path)
-                folder.type, folder.mode = tarfile.DIRTYPE, 0o755
+                folder.type, folder.mode, folder.mtime = tarfile.DIRTYPE, 0o755, int(time.time())
                 tar.addfile(folder)
             entry = tarfile.TarInfo(path)
             entry.size, entry.mode, entry.uid, entry.gid = len(data), mode, 0, 0
+            entry.mtime = int(time.time())
             tar.addfile(entry, io.BytesIO(data))
     return buf.getvalue()
 

@@ -75,7 +75,7 @@ def plan(params, store, endpoint):
         stored_names = [n['name'] for n in stored['nodes']] if stored else None
         spec = desired_spec(params, endpoint, stored_names, text)
     elif params.get('nodes'):
-        spec = desired_spec(dict(params, driver_opts={}), endpoint)
+        spec = desired_spec(dict(params, driver_opts={}, serve=None, gc=None), endpoint)  # absent: files not needed
     return stored, corrupt, text, spec
 
 
