@@ -273,13 +273,14 @@ def test_bad_inputs_name_the_option_and_leave_nothing(ansible, buildx_config, fa
         ([dict(node, platforms=['linux/arm64']), dict(node, endpoint=farm['b'], platforms=['arm64'])],
          ['nodes[1].platforms', 'linux/arm64', 'nodes[0]']),
         ([dict(node, endpoint=closed)], ['nodes[0].endpoint', closed, 'Connection refused']),
-        ([dict(node, servername='wrong.example')], ['nodes[0].endpoint', 'wrong.example', 'TLS handshake',
-                                                     'certificate verify failed']),
+        ([dict(node, servername='wrong.example')],
+         ['nodes[0].endpoint', 'wrong.example', 'TLS handshake', 'certificate verify failed']),
         ([dict(node, cert=foreign['client'], key=foreign['client_key'])], ['nodes[0].endpoint', 'refused']),
     ]
     name = unique('bad')
-    for nodes, words in cases:
-        for check in (True, False):
+    for index, (nodes, words) in enumerate(cases):
+        # the checks are the same in check mode; it is run for the first case and the endpoint checks
+        for check in ((True, False) if index == 0 or index >= len(cases) - 3 else (False,)):
             failed = ansible(MODULE, check=check, name=name, buildx_config=buildx_config, nodes=nodes)
             assert failed['failed'] is True and failed.get('changed') is not True, failed
             for word in words:
