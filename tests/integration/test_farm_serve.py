@@ -264,3 +264,23 @@ def test_bad_inputs_name_the_option_and_leave_nothing(ansible, builder, docker_c
             nothing_left(docker_client, buildx_config, name + '0')
     finally:
         busy.close()
+
+
+def test_host_network_listens_itself(ansible, builder, docker_client, buildx_config, pki):
+    """With driver_opts.network=host nothing is published: buildkitd listens on serve.address:serve.port."""
+    name = builder('srvh')
+    node = name + '0'
+    port = free_port()
+    cert, key = pki.server()
+    args = dict(name=name, buildx_config=buildx_config, pull=False,
+                driver_opts={'image': TEST_IMAGE, 'network': 'host'}, serve=serve_opts(pki, port, cert, key))
+    made = ansible('buildkit_builder', **args)
+    assert not made['failed'] and made['changed'] is True, made
+    inspect = container(docker_client, node)
+    assert inspect['HostConfig']['NetworkMode'] == 'host' and not inspect['HostConfig'].get('PortBindings')
+    assert ansible('buildkit_builder', **args)['changed'] is False  # its own listener is not "a port in use"
+    workers = buildctl(port, pki, 'debug', 'workers', cert=pki.client_cert, key=pki.client_key)
+    assert workers.returncode == 0, workers.stderr
+    info = ansible('buildkit_builder_info', name=name, buildx_config=buildx_config)
+    assert info['builder']['nodes'][0]['serve']['address'] == '127.0.0.1'
+    assert info['builder']['nodes'][0]['serve']['port'] == port

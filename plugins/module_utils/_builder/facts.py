@@ -78,7 +78,10 @@ def node_facts(node, params, bootstrap=False, bootstrap_timeout=60, check_mode=F
         if access.inspect is not None:
             facts['container_id'] = access.inspect.get('Id')
             facts['image'] = (access.inspect.get('Config') or {}).get('Image')
-            facts['serve'] = serve_facts(access.client, access.inspect)
+            try:
+                facts['serve'] = serve_facts(access.client, access.inspect)
+            except (APIError, DockerException):  # e.g. its state volume's data is gone: the status tells
+                facts['serve'] = None
         if status == 'stopped' and bootstrap:
             if check_mode:
                 facts['notes'].append('stopped: bootstrap would start it (not done in check mode)')

@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import re
 import socket
 import time
 
@@ -337,8 +338,12 @@ class Reconciler(object):
             host = inspect.get('HostConfig') or {}
             bound = [b for b in (host.get('PortBindings') or {}).get('%d/tcp' % listener['port']) or []
                      if str(b.get('HostPort')) == str(listener['port'])]
-            if bound or host.get('NetworkMode') == 'host':
-                return  # ours (a host-network node of ours may hold it; a config change re-creates it)
+            if bound:
+                return  # published for this builder's own container
+            if host.get('NetworkMode') == 'host':
+                config = bd.read_config(client, inspect['Id']) or ''
+                if re.search(r'"tcp://[^"]*:%d"' % listener['port'], config):
+                    return  # this builder's own buildkitd listens there
         endpoint = node.get('endpoint') or ''
         if not endpoint.startswith('unix://') and endpoint not in ('', 'default'):
             return  # a remote daemon's host: the daemon's own error names serve.port at create/start

@@ -232,3 +232,13 @@ def test_serve_view_from_config_bindings_and_cert(pki):
     assert tls.serve_view({}, {}, pem) is None
     assert tls.cert_info(b'not a cert') is None
 
+
+def test_daemon_port_errors_name_serve_port(pki):
+    from ansible_collections.buildkit.fleet.plugins.module_utils._builder.daemon_checks import explain
+    spec = s.desired_spec(dict(name='farm', driver_opts={}, buildkitd_flags=None, platforms=None, serve=pki['serve']),
+                          'ssh://farm-a')
+    msg = explain('driver failed programming external connectivity: Bind for 0.0.0.0:1234 failed: port is already '
+                  'allocated', spec)
+    assert msg.startswith('serve.port: 1234 on 0.0.0.0 could not be published')
+    plain = s.desired_spec(dict(name='farm', driver_opts={}, buildkitd_flags=None, platforms=None), 'ssh://farm-a')
+    assert explain('port is already allocated', plain) == 'port is already allocated'
