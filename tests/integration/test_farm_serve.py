@@ -216,6 +216,13 @@ def test_builders_item_serves(ansible, builder, docker_client, buildx_config, pk
     assert second['changed'] is False, second
     workers = buildctl(port, pki, 'debug', 'workers', '-v', cert=pki.client_cert, key=pki.client_key)
     assert workers.returncode == 0 and 'Reserved space:\t\t1.073741824GB' in workers.stdout, workers.stdout
+    # two serving builders of one host on one port: refused before anything changes
+    others = [dict(item, name=builder('srvc')), dict(item, name=builder('srvd'))]
+    clash = ansible('buildkit_builders', buildx_config=buildx_config, builders=others)
+    assert clash['failed'] and 'builders[1] (%s): serve.port %d is also given by builders[0]' % (
+        others[1]['name'], port) in clash['msg'], clash
+    for other in others:
+        assert container(docker_client, other['name'] + '0') is None
 
 
 def _bad_cases(pki):

@@ -101,7 +101,7 @@ class Batch(object):
 
     def check(self):
         """Validate every item (types, values, files, the store) before anything changes; BatchError lists each bad one."""
-        errors, seen, environment = [], {}, []
+        errors, seen, environment, ports = [], {}, [], {}
         options = item_options()
         validator = ArgumentSpecValidator(options, mutually_exclusive=MUTUALLY_EXCLUSIVE)
         for index, item in enumerate(self.params['builders']):
@@ -134,6 +134,12 @@ class Batch(object):
                 errors.append('%s: name %s is also given by %s (buildx names are case-insensitive)'
                               % (label, run.params['name'], seen[key]))
             seen[key] = label
+            serve = run.params.get('serve')
+            if serve and run.params['state'] != 'absent':
+                if serve['port'] in ports:
+                    errors.append('%s: serve.port %d is also given by %s; each serving builder of a host needs its '
+                                  'own port' % (label, serve['port'], ports[serve['port']]))
+                ports.setdefault(serve['port'], label)
             self.runs.append(run)
         try:
             self.wanted_platforms = [normalized_text(p) for p in self.params['wait_for_platforms']]
