@@ -27,7 +27,8 @@ description:
     C(remote-tls/<name>/<node>/) (directories mode 0700, files 0600) and the entry names the copies, so the builder
     keeps working when the source files move and a renewed certificate is a change. O(state=absent) removes the
     entry with those files.
-  - Before writing, the module checks the TLS files (readable PEM, the key belongs to the certificate, the CA loads)
+  - Before writing, the module checks the TLS files (readable PEM, certificates not expired, the key belongs to the
+    certificate, the CA loads)
     and, with O(check_reachable=true), that each C(tcp://) endpoint answers a TLS handshake with the node's client
     certificate. Every bad input fails naming the option and the value, and leaves nothing behind.
   - Key material never appears in results or diffs; they show paths and SHA-256 digests only.
@@ -260,11 +261,18 @@ builder:
         tls_files:
           description:
             - Per TLS option (V(ca_cert), V(cert), V(key)) the path buildx reads (C(path)), the file it came from
-              (C(source)) and its C(sha256) digest.
+              (C(source)) and its C(sha256) digest; for the certificates also C(subject), C(serial), C(not_after)
+              and C(days_left).
           type: dict
           sample:
             ca_cert: {path: /home/dev/.docker/buildx/remote-tls/farm/farm-amd64/ca.pem, source: /etc/farm/ca.pem,
-                      sha256: 'sha256:5d0e...'}
+                      sha256: 'sha256:5d0e...', subject: CN=farm CA, serial: 3F2A..., not_after: '2036-01-01T00:00:00Z',
+                      days_left: 3650}
+            cert: {path: /home/dev/.docker/buildx/remote-tls/farm/farm-amd64/cert.pem, source: /etc/farm/client.pem,
+                   sha256: 'sha256:9ab2...', subject: CN=dev-laptop, serial: 51C0..., not_after: '2027-01-01T00:00:00Z',
+                   days_left: 340}
+            key: {path: /home/dev/.docker/buildx/remote-tls/farm/farm-amd64/key.pem, source: /etc/farm/client-key.pem,
+                  sha256: 'sha256:77e1...'}
 reachable:
   description:
     - The reachability check of each node with O(check_reachable=true) (empty otherwise). C(checked) is V(false)
@@ -274,7 +282,8 @@ reachable:
   elements: dict
   sample:
     - {node: farm-amd64, endpoint: 'tcp://farm-a.example:1234', checked: true, ok: true, error: null,
-       tls: {version: TLSv1.3, server_name: farm-a.example}}
+       tls: {version: TLSv1.3, server_name: farm-a.example, server_not_after: 'Jan  1 00:00:00 2027 GMT',
+             server_serial: 6A01...}}
 '''
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import CheckedModule

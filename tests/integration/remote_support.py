@@ -30,8 +30,8 @@ def _key_pem(key):
                              serialization.NoEncryption())
 
 
-def _cert(subject, key, issuer, issuer_key, ca=False, usage=None, sans=(), days=30, serial=None):
-    now = datetime.datetime.now(datetime.timezone.utc)
+def _cert(subject, key, issuer, issuer_key, ca=False, usage=None, sans=(), days=30, serial=None, expired=False):
+    now = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days + 1 if expired else 0)
     builder = (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name(issuer))
                .public_key(key.public_key()).serial_number(serial or x509.random_serial_number())
                .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=days))
@@ -51,7 +51,7 @@ def _cert(subject, key, issuer, issuer_key, ca=False, usage=None, sans=(), days=
 
 def make_pki(directory, sans=('farm.local', '127.0.0.1'), prefix=''):
     """CA, server and client certificates (EC P-256) as files in `directory`; {'ca', 'server', 'server_key',
-    'client', 'client_key'} paths."""
+    'client', 'client_key', 'expired_client'} paths (the expired client certificate has the client's key)."""
     os.makedirs(directory, exist_ok=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = _cert('test farm CA', ca_key, 'test farm CA', ca_key, ca=True, days=60)
@@ -59,8 +59,10 @@ def make_pki(directory, sans=('farm.local', '127.0.0.1'), prefix=''):
     server = _cert('farm server', server_key, 'test farm CA', ca_key, usage=ExtendedKeyUsageOID.SERVER_AUTH, sans=sans)
     client_key = ec.generate_private_key(ec.SECP256R1())
     client = _cert('farm client', client_key, 'test farm CA', ca_key, usage=ExtendedKeyUsageOID.CLIENT_AUTH)
+    expired = _cert('expired client', client_key, 'test farm CA', ca_key, usage=ExtendedKeyUsageOID.CLIENT_AUTH,
+                    expired=True)
     files = {'ca': ca, 'server': server, 'server_key': _key_pem(server_key), 'client': client,
-             'client_key': _key_pem(client_key)}
+             'client_key': _key_pem(client_key), 'expired_client': expired}
     paths = {}
     for label, data in files.items():
         path = os.path.join(directory, '%s%s.pem' % (prefix, label.replace('_', '-')))

@@ -262,6 +262,7 @@ def test_bad_inputs_name_the_option_and_leave_nothing(ansible, buildx_config, fa
         ([dict(node, cert=str(tmp_path))], ['nodes[0].cert', str(tmp_path), 'not a file']),
         ([dict(node, cert=str(not_pem))], ['nodes[0].cert', str(not_pem), 'not a PEM']),
         ([dict(node, key=foreign['client_key'])], ['nodes[0].key', foreign['client_key'], 'does not belong']),
+        ([dict(node, cert=pki['expired_client'])], ['nodes[0].cert', pki['expired_client'], 'expired on']),
         ([dict(node, key=None)], ['nodes[0].key', 'required with cert']),
         ([dict(node, ca_cert=None)], ['nodes[0].ca_cert', 'required with TLS']),
         ([dict(node, cert='relative.pem')], ['nodes[0].cert', 'relative.pem', 'not an absolute path']),

@@ -44,17 +44,18 @@ def _check_driver(stored, name, store):
                          "another name" % (name, store.root, stored['driver']))
 
 
-def builder_info(spec, digests, root, is_current, copy):
+def builder_info(spec, digests, facts, root, is_current, copy):
     """The builder as the result shows it: paths and digests of the TLS files, never their contents."""
     nodes = []
     for node in spec['nodes']:
         node_digests = digests.get(node['name']) or {}
+        node_facts = facts.get(node['name']) or {}
         nodes.append({
             'name': node['name'], 'endpoint': node['endpoint'],
             'platforms': [format_platform(p) for p in node['platforms']],
             'servername': node['driver_opts'].get('servername'),
-            'tls_files': dict((opt, {'path': entry['target'], 'source': entry['source'],
-                                     'sha256': node_digests.get(opt)})
+            'tls_files': dict((opt, dict(node_facts.get(opt) or {}, path=entry['target'], source=entry['source'],
+                                         sha256=node_digests.get(opt)))
                               for opt, entry in sorted(node['tls_files'].items())),
         })
     return {'name': spec['name'], 'driver': DRIVER, 'entry': os.path.join(root, 'instances', spec['name'].lower()),
@@ -62,7 +63,7 @@ def builder_info(spec, digests, root, is_current, copy):
             'current': is_current, 'nodes': nodes}
 
 
-def _present(store, root, spec, digests, params, check_mode, environ):
+def _present(store, root, spec, digests, facts, params, check_mode, environ):
     name = spec['name']
     stored = _read(store, name)
     _check_driver(stored, name, store)
@@ -88,7 +89,7 @@ def _present(store, root, spec, digests, params, check_mode, environ):
     now_current = is_current or bool(params.get('use'))
     return {
         'changed': bool(diffs), 'differences': diffs,
-        'builder': builder_info(spec, digests, root, now_current, copy),
+        'builder': builder_info(spec, digests, facts, root, now_current, copy),
         'diff': {'before': dict(before or {}, current=is_current) if before else {},
                  'after': dict(after, current=now_current)},
     }
@@ -117,7 +118,7 @@ def run(params, check_mode, environ=None):
         check_name('name', params['name'])
         return _absent(store, root, params['name'], check_mode)
     spec = desired(params, root)
-    digests = tls_files.check_sources(spec)
+    digests, facts = tls_files.check_sources(spec)
     reachable = []
     if params.get('check_reachable'):
         for node in spec['nodes']:
@@ -127,9 +128,9 @@ def run(params, check_mode, environ=None):
                 raise TaskFailed('nodes[%d].endpoint: %s does not answer: %s'
                                  % (node['index'], node['endpoint'], found['error']), reachable=reachable)
     if check_mode:
-        result = _present(store, root, spec, digests, params, True, environ)
+        result = _present(store, root, spec, digests, facts, params, True, environ)
     else:
         with store.locked():
-            result = _present(store, root, spec, digests, params, False, environ)
+            result = _present(store, root, spec, digests, facts, params, False, environ)
     result['reachable'] = reachable
     return result

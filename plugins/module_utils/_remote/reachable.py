@@ -53,7 +53,9 @@ def probe(node, timeout):
                           % (url.hostname, url.port, server_name, exc))
             return result
         sock = tls
-        result['tls'] = {'version': tls.version(), 'server_name': server_name}
+        peer = tls.getpeercert() or {}
+        result['tls'] = {'version': tls.version(), 'server_name': server_name,
+                         'server_not_after': peer.get('notAfter'), 'server_serial': peer.get('serialNumber')}
         tls.settimeout(min(timeout, 3))
         try:
             data = tls.recv(1)

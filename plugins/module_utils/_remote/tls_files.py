@@ -17,6 +17,7 @@ import os
 import shutil
 import ssl
 import tempfile
+import time
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
 from ansible_collections.buildkit.fleet.plugins.module_utils._remote.spec import TLS_DIR, tls_dir
@@ -45,11 +46,50 @@ def _read(option, path):
         raise SpecError("%s: '%s' cannot be read: %s" % (option, path, exc.strerror or exc))
 
 
-def check_sources(spec):
-    """Every node's TLS files readable PEM, the CA loadable, the key matching the certificate.
+def _decode(path):
+    """The first certificate of a PEM file as Python's ssl module decodes it, or None where it cannot."""
+    decode = getattr(getattr(ssl, '_ssl', None), '_test_decode_cert', None)
+    if decode is None:
+        return None
+    try:
+        return decode(path)
+    except (ssl.SSLError, ValueError, OSError):
+        return None
 
-    Returns {node name: {tls option: digest}}; raises SpecError naming nodes[i].<option> and the path."""
-    digests = {}
+
+def _subject(decoded):
+    parts = []
+    for rdn in decoded.get('subject') or ():
+        for key, value in rdn:
+            parts.append('%s=%s' % ({'commonName': 'CN', 'organizationName': 'O'}.get(key, key), value))
+    return ','.join(parts)
+
+
+def cert_facts(option, path, now=None):
+    """{'subject', 'serial', 'not_after', 'days_left'} of a certificate file; SpecError when it is expired or not
+    yet valid. Empty where the certificate cannot be decoded (the TLS checks still run)."""
+    decoded = _decode(path)
+    if not decoded or 'notAfter' not in decoded:
+        return {}
+    now = time.time() if now is None else now
+    not_after = ssl.cert_time_to_seconds(decoded['notAfter'])
+    not_before = ssl.cert_time_to_seconds(decoded['notBefore']) if decoded.get('notBefore') else None
+    stamp = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(not_after))
+    if not_after < now:
+        raise SpecError("%s: the certificate in '%s' (%s) expired on %s" % (option, path, _subject(decoded), stamp))
+    if not_before is not None and not_before > now:
+        raise SpecError("%s: the certificate in '%s' (%s) is not valid before %s"
+                        % (option, path, _subject(decoded), time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(not_before))))
+    return {'subject': _subject(decoded), 'serial': decoded.get('serialNumber'), 'not_after': stamp,
+            'days_left': int((not_after - now) // 86400)}
+
+
+def check_sources(spec):
+    """Every node's TLS files readable PEM, certificates valid now, the CA loadable, the key matching the certificate.
+
+    Returns ({node name: {tls option: digest}}, {node name: {tls option: cert_facts}}); raises SpecError naming
+    nodes[i].<option> and the path."""
+    digests, facts = {}, {}
     for node in spec['nodes']:
         files = node['tls_files']
         found = {}
@@ -62,6 +102,8 @@ def check_sources(spec):
             if not any(marker in data for marker in _PEM_MARKERS[opt]):
                 raise SpecError("%s: '%s' is not a PEM %s" % (option, path, 'private key' if opt == 'key' else 'certificate'))
             found[opt] = digest(data)
+            if opt != 'key':
+                facts.setdefault(node['name'], {})[opt] = cert_facts(option, path)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         if 'ca_cert' in files:
             try:
@@ -77,7 +119,7 @@ def check_sources(spec):
                                 "be loaded, an encrypted key is not supported): %s"
                                 % (node['index'], files['key']['source'], files['cert']['source'], exc))
         digests[node['name']] = found
-    return digests
+    return digests, facts
 
 
 def stored_digests(driver_opts):

@@ -135,3 +135,16 @@ def test_current_key_follows_the_docker_cli(tmp_path):
     assert current_key({'DOCKER_CONFIG': str(tmp_path)}) == 'remote'
     (tmp_path / 'config.json').write_text('{"currentContext": "default"}')
     assert current_key({'DOCKER_CONFIG': str(tmp_path)}) == 'unix:///var/run/docker.sock'
+
+
+def test_certificate_facts_and_validity(store):
+    from ansible_collections.buildkit.fleet.plugins.module_utils._remote.tls_files import cert_facts
+    facts = cert_facts('nodes[0].cert', pem('client.pem'))
+    assert facts['subject'] == 'CN=farm client' and facts['days_left'] > 30000 and facts['serial']
+    with pytest.raises(SpecError, match=r"nodes\[0\].cert: the certificate in '.*client.pem' \(CN=farm client\) expired on"):
+        cert_facts('nodes[0].cert', pem('client.pem'), now=4102444800 * 2)
+    with pytest.raises(SpecError, match='not valid before'):
+        cert_facts('nodes[0].cert', pem('client.pem'), now=0)
+    made = apply.run(params(store), True, ENV)
+    assert made['builder']['nodes'][0]['tls_files']['cert']['subject'] == 'CN=farm client'
+    assert 'subject' not in made['builder']['nodes'][0]['tls_files']['key']
