@@ -206,7 +206,7 @@ builders:
           type: dict
           version_added: 0.2.0
           contains:
-            address: {description: Host address the port is published on (with host networking, the listen address)., type: str, sample: 0.0.0.0}
+            address: {description: "Host address the port is published on (with host networking, the listen address).", type: str, sample: 0.0.0.0}
             port: {description: Host port clients connect to., type: int, sample: 1234}
             subject: {description: Subject of the served certificate., type: str, sample: CN=farm-a}
             sans:

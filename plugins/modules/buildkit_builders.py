@@ -135,10 +135,10 @@ options:
             Your own C(buildkitd_config) or C(buildkitd_config_inline) must not have a C([grpc]) section. The store
             entry keeps your config without it (buildx would start a container from it without the TLS files).
           - The port is B(published on the host) (C(HostIp=address), C(HostPort=port), the same port inside the
-            container) on the builder's network, the default bridge or a user network of O(builders[].driver_opts.network).
-            With O(builders[].driver_opts.network=host) nothing is published and C(buildkitd) listens on O(builders[].serve.address) and
+            container) on the builder's network, the default bridge or a user network of C(driver_opts.network).
+            With C(driver_opts.network=host) nothing is published and C(buildkitd) listens on O(builders[].serve.address) and
             O(builders[].serve.port) itself. Publishing works with the daemon's iptables rules or userland proxy; a daemon started
-            with C(--iptables=false) and without userland proxy cannot publish; use O(builders[].driver_opts.network=host) there.
+            with C(--iptables=false) and without userland proxy cannot publish; use C(driver_opts.network=host) there.
           - buildx copies only registry certificates into a builder, so the module places the three files into
             C(/etc/buildkit/tls/) of the container itself (the key with mode 0600) before C(buildkitd) first starts,
             with their digest. Their content is never shown in results, diffs or logs.
