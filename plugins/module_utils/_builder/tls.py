@@ -119,6 +119,17 @@ def _load_cert(data, option, path):
         raise SpecError("%s: '%s' is not a PEM certificate: %s" % (option, path, exc))
 
 
+def _load_bundle(data, option, path):
+    """Every certificate of a PEM file (a CA bundle may hold several)."""
+    loader = getattr(x509, 'load_pem_x509_certificates', None)  # cryptography >= 39
+    if loader is None:
+        return [_load_cert(data, option, path)]
+    try:
+        return loader(data)
+    except ValueError as exc:
+        raise SpecError("%s: '%s' is not a PEM certificate: %s" % (option, path, exc))
+
+
 def _signed_by(cert, ca_cert):
     """True if `cert` carries a valid signature of `ca_cert`'s key and names it as issuer."""
     if cert.issuer != ca_cert.subject:
@@ -177,7 +188,7 @@ def check_serve(serve, now=None):
             raise SpecError('serve.%s: is required' % option)
         files[option] = _read(path, 'serve.' + option)
     now = now or _utc_now()
-    ca = _load_cert(files['ca_cert'], 'serve.ca_cert', serve['ca_cert'])
+    cas = _load_bundle(files['ca_cert'], 'serve.ca_cert', serve['ca_cert'])
     cert = _load_cert(files['cert'], 'serve.cert', serve['cert'])
     try:
         key = serialization.load_pem_private_key(files['key'], password=None)
@@ -186,10 +197,12 @@ def check_serve(serve, now=None):
     fmt = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     if key.public_key().public_bytes(*fmt) != cert.public_key().public_bytes(*fmt):
         raise SpecError("serve.key: '%s' does not match the certificate serve.cert '%s'" % (serve['key'], serve['cert']))
-    if not _signed_by(cert, ca):
+    signers = [ca for ca in cas if _signed_by(cert, ca)]
+    if not signers:
         raise SpecError("serve.cert: '%s' (issuer %s) is not signed by the CA serve.ca_cert '%s' (%s)"
-                        % (serve['cert'], cert.issuer.rfc4514_string(), serve['ca_cert'], ca.subject.rfc4514_string()))
-    for label, path, which in (('serve.cert', serve['cert'], cert), ('serve.ca_cert', serve['ca_cert'], ca)):
+                        % (serve['cert'], cert.issuer.rfc4514_string(), serve['ca_cert'],
+                           ', '.join(ca.subject.rfc4514_string() for ca in cas)))
+    for label, path, which in (('serve.cert', serve['cert'], cert), ('serve.ca_cert', serve['ca_cert'], signers[0])):
         if _not_after(which) < now:
             raise SpecError("%s: '%s' expired on %s" % (label, path, _not_after(which).strftime('%Y-%m-%dT%H:%M:%SZ')))
         if _not_before(which) > now:

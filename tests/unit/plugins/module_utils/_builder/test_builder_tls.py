@@ -242,3 +242,15 @@ def test_daemon_port_errors_name_serve_port(pki):
     assert msg.startswith('serve.port: 1234 on 0.0.0.0 could not be published')
     plain = s.desired_spec(dict(name='farm', driver_opts={}, buildkitd_flags=None, platforms=None), 'ssh://farm-a')
     assert explain('port is already allocated', plain) == 'port is already allocated'
+
+
+def test_ca_bundle_with_several_certificates(pki):
+    other = make_ca('other-ca')
+    bundle = pki['dir'] / 'bundle.pem'
+    with open(pki['serve']['ca_cert'], 'rb') as handle:
+        mine = handle.read()
+    bundle.write_bytes(other[1].public_bytes(serialization.Encoding.PEM) + mine)
+    assert tls.check_serve(dict(pki['serve'], ca_cert=str(bundle)))['cert']['serial'] == 'abc123'
+    (pki['dir'] / 'junk.pem').write_bytes(b'junk')
+    with pytest.raises(SpecError, match=r'^serve\.ca_cert: .* is not a PEM certificate'):
+        tls.check_serve(dict(pki['serve'], ca_cert=str(pki['dir'] / 'junk.pem')))
