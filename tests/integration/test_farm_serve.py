@@ -154,6 +154,9 @@ def test_serving_builder_rotation_and_ceiling(ansible, builder, docker_client, b
         assert refused.returncode != 0, (label, refused.stdout)
         assert 'ID' not in refused.stdout
         assert any(w in refused.stderr for w in ('tls', 'broken pipe', 'connection reset', 'EOF')), (label, refused.stderr)
+        build = buildctl(port, pki, 'build', '--frontend', 'dockerfile.v0', '--local', 'context=%s' % ctx,
+                         '--local', 'dockerfile=%s' % ctx, timeout=60, **rogue)
+        assert build.returncode != 0 and 'RUN' not in build.stderr, (label, build.stderr[-2000:])
     rogue = buildctl(port, pki, 'debug', 'workers', timeout=30, cert=pki.expired_cert, key=pki.expired_key)
     assert 'expired certificate' in rogue.stderr, rogue.stderr
 
