@@ -110,6 +110,12 @@ class Fingerprinter(object):
             fingerprint, details = fpr.fingerprint(text, options, contexts, self._hasher)
         except fpr.FingerprintError as exc:
             raise SpecError("files: target '%s': %s" % (name, exc))
+        # what a dependent counts of this target: the same without the outputs (bake prints a target that is
+        # only used by others with a cacheonly output, and --push/--load change outputs, not the image)
+        content_options = dict(options, bake_definition=dict((k, v) for k, v in options['bake_definition'].items()
+                                                             if k != 'output'))
+        content_contexts = [(k, None, [], v.get('digest') or v.get('literal') or '') for k, v in details['contexts'].items()]
+        details['content'] = fpr.fingerprint(text, content_options, content_contexts)[0]
         inputs = {
             'dockerfile': details['dockerfile'][:SHORT],
             'definition': definition_parts(definition),
@@ -121,9 +127,10 @@ class Fingerprinter(object):
 
 
 def all_targets(fingerprinter, targets, order):
-    """{name: (fingerprint, details, inputs)} of every target, dependencies first (their fingerprints count)."""
+    """{name: (fingerprint, details, inputs)} of every target, dependencies first (the fingerprint of what they
+    build, details['content'], counts in their dependents')."""
     found = {}
     for name in order:
-        used = dict((dep, found[dep][0]) for dep in graph.dependencies(targets[name]))
+        used = dict((dep, found[dep][1]['content']) for dep in graph.dependencies(targets[name]))
         found[name] = fingerprinter.target(name, targets[name], used)
     return found

@@ -74,7 +74,7 @@ def stale_targets(requested, targets, checks, current_inputs, rebuild='changed',
             current = current_inputs[name]
             changes = changed_inputs(recorded, current, values, fingerprint_definition(targets[name]))
             if changes and 'other inputs' in reason:
-                reasons.append('inputs changed: %s' % '; '.join(changes))
+                reasons.append('%s; inputs changed: %s' % (reason, '; '.join(changes)))
             else:
                 reasons.append(reason)
         for dep in _used(name, targets, requested):
