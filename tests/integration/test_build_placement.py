@@ -79,8 +79,12 @@ def du(client, node):
 
 def where(pool, token, main_docker, docker2, names=('a', 'b')):
     """The nodes whose cache holds the RUN step with the token (read on the nodes)."""
-    return sorted(key for key in names if token in du(client_of(pool, pool['nodes'][key], main_docker, docker2),
-                                                           pool['nodes'][key]))
+    found = []
+    for key in names:
+        node = pool['nodes'][key]
+        if token in du(client_of(pool, node, main_docker, docker2), node):
+            found.append(key)
+    return found
 
 
 def store_snapshot(root):

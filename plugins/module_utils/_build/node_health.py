@@ -39,10 +39,10 @@ def probe_container(node, params):
     from ansible_collections.buildkit.fleet.plugins.module_utils._node.access import Node, NodeError
     from ansible_collections.buildkit.fleet.plugins.module_utils._node.workers import detected_platforms
     access = Node(node, params)
-    try:
-        access.connect()
-    except NodeError as exc:
-        return 'unreachable: %s' % _short(exc), None
+    try:  # a local socket is asked without loading the Docker SDK (local_first), as the builder's converge does
+        access.client = dc.connect(dc.endpoint_params(node['endpoint'] or '', params), local_first=True)
+    except dc.DockerConnectionError as exc:
+        return 'unreachable: node %s (endpoint %s): %s' % (node['name'], node['endpoint'], _short(exc)), None
     try:
         status = access.refresh()
         if status != 'running':

@@ -113,7 +113,9 @@ def make_plan(params, stored, platforms, build_identity, probe, health=None):
         empty = [p for p, names in sorted(pools.items()) if not names]
         plan.note = 'no node serves %s: buildx chooses the nodes' % ', '.join(empty)
         return plan
-    key = lambda platform: pl.placement_key(params['builder'], build_identity, platform)  # noqa: E731
+
+    def key(platform):
+        return pl.placement_key(params['builder'], build_identity, platform)
     if whole_build(params, wanted):
         common = [n['name'] for n in nodes if all(n['name'] in pools[p] for p in wanted)]
         if not common:
