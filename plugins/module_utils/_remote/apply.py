@@ -71,9 +71,8 @@ def _present(store, root, spec, digests, facts, params, check_mode, environ):
     after = group_view(spec, digests)
     diffs = differences(before, after)
     copy = params.get('copy_tls_files', True)
-    keep = [n['name'] for n in spec['nodes'] if n['tls_files']] if copy else []
-    if tls_files.has_stale(root, name, keep):
-        diffs.append({'item': 'tls_dir', 'before': 'files of other nodes', 'after': None})
+    if tls_files.has_stale(root, name, spec):
+        diffs.append({'item': 'tls_dir', 'before': 'files the builder does not use', 'after': None})
     key = current_key(environ)
     current = store.current() or {}
     is_current = current.get('Name') == name and current.get('Key') == key
@@ -83,7 +82,7 @@ def _present(store, root, spec, digests, facts, params, check_mode, environ):
         if copy:
             tls_files.write_copies(spec)
         store.write(spec)
-        tls_files.remove_stale(root, name, keep)
+        tls_files.remove_stale(root, name, spec)
         if params.get('use') and not is_current:
             store.set_current(key, name)
     now_current = is_current or bool(params.get('use'))
@@ -103,7 +102,7 @@ def _absent(store, root, name, check_mode):
     if present and not check_mode:
         with store.locked():
             store.remove(name)
-            tls_files.remove_stale(root, name, ())
+            tls_files.remove_stale(root, name)
     diffs = [{'item': 'builder', 'before': name, 'after': None}] if present else []
     return {'changed': present, 'differences': diffs, 'builder': None,
             'diff': {'before': before or ({'name': name} if present else {}), 'after': {}}}

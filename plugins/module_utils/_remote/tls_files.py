@@ -171,31 +171,46 @@ def write_copies(spec):
             _atomic_copy(entry['source'], entry['target'])
 
 
-def remove_stale(root, builder, keep=()):
-    """Remove the builder's TLS directory in the store except the nodes in `keep`; True if something went."""
+def _wanted(spec):
+    """{node name: set of file names} the spec copies into the store."""
+    result = {}
+    for node in (spec or {}).get('nodes') or []:
+        names = set(os.path.basename(e['target']) for e in node['tls_files'].values() if e['source'] != e['target'])
+        if names:
+            result[node['name']] = names
+    return result
+
+
+def _stale_paths(root, builder, spec):
     base = tls_dir(root, builder)
     if not os.path.isdir(base):
-        return False
-    removed = False
-    for entry in os.listdir(base):
-        if entry not in keep:
-            path = os.path.join(base, entry)
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path)
-            else:
-                os.unlink(path)
-            removed = True
-    if not keep:
+        return []
+    wanted = _wanted(spec)
+    stale = []
+    for entry in sorted(os.listdir(base)):
+        path = os.path.join(base, entry)
+        if entry not in wanted or not os.path.isdir(path) or os.path.islink(path):
+            stale.append(path)
+            continue
+        stale.extend(os.path.join(path, name) for name in sorted(os.listdir(path)) if name not in wanted[entry])
+    return stale
+
+
+def has_stale(root, builder, spec=None):
+    """Whether the builder's TLS directory in the store holds files the spec (None: nothing) does not copy."""
+    return bool(_stale_paths(root, builder, spec)) or (os.path.isdir(tls_dir(root, builder)) and not _wanted(spec))
+
+
+def remove_stale(root, builder, spec=None):
+    """Remove what the builder's TLS directory holds beyond the spec's copies (all of it for None)."""
+    for path in _stale_paths(root, builder, spec):
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+    base = tls_dir(root, builder)
+    if not _wanted(spec) and os.path.isdir(base):
         os.rmdir(base)
         parent = os.path.join(root, TLS_DIR)
         if os.path.isdir(parent) and not os.listdir(parent):
             os.rmdir(parent)
-        removed = True
-    return removed
-
-
-def has_stale(root, builder, keep=()):
-    base = tls_dir(root, builder)
-    if not os.path.isdir(base):
-        return False
-    return not keep or any(entry not in keep for entry in os.listdir(base))

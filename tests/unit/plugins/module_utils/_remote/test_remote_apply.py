@@ -148,3 +148,13 @@ def test_certificate_facts_and_validity(store):
     made = apply.run(params(store), True, ENV)
     assert made['builder']['nodes'][0]['tls_files']['cert']['subject'] == 'CN=farm client'
     assert 'subject' not in made['builder']['nodes'][0]['tls_files']['key']
+
+
+def test_dropped_client_certificate_drops_its_copies(store):
+    apply.run(params(store), False, ENV)
+    nodes = params(store)['nodes']
+    nodes[0].update(cert=None, key=None)
+    changed = apply.run(params(store, nodes=nodes), False, ENV)
+    assert changed['changed'] is True
+    assert os.listdir(os.path.join(store, 'remote-tls', 'farm', 'farm0')) == ['ca.pem']
+    assert apply.run(params(store, nodes=nodes), False, ENV)['changed'] is False
