@@ -130,8 +130,8 @@ options:
   check_reachable:
     description:
       - Before writing, connect to each V(tcp://) endpoint and, with TLS options, do a TLS handshake with the node's
-        CA, client certificate and server name. An endpoint that does not answer fails the task, naming the node
-        and the connection or TLS error, and nothing is written.
+        CA, client certificate and server name; connect to each V(unix://) socket. An endpoint that does not answer
+        fails the task, naming the node and the connection or TLS error, and nothing is written.
       - Set V(false) to configure clients before the farm is up.
     type: bool
     default: true
@@ -276,7 +276,7 @@ builder:
 reachable:
   description:
     - The reachability check of each node with O(check_reachable=true) (empty otherwise). C(checked) is V(false)
-      for endpoints that are not V(tcp://).
+      for endpoints that are neither V(tcp://) nor V(unix://).
   returned: with O(state=present)
   type: list
   elements: dict

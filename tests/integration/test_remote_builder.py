@@ -128,15 +128,15 @@ def test_store_entry_equals_buildx_create(ansible, buildx_config, farm, tmp_path
     pki = farm['pki']
     opts = 'cacert=%s,cert=%s,key=%s,servername=farm.local' % (pki['ca'], pki['client'], pki['client_key'])
     buildx(theirs, 'create', '--name', name, '--driver', 'remote', '--node', 'node-a', '--platform', 'linux/amd64',
-           '--driver-opt', opts, farm['a'])
+           '--driver-opt', opts + ',default-load=true', farm['a'])
     buildx(theirs, 'create', '--name', name, '--append', '--node', 'node-b', '--platform', 'linux/arm64',
            '--driver-opt', opts + ',default-load=true', farm['b'])
     nodes = two_nodes(farm)
-    mine = ansible(MODULE, name=name, buildx_config=buildx_config, copy_tls_files=False, nodes=nodes)
+    mine = ansible(MODULE, name=name, buildx_config=buildx_config, copy_tls_files=False, default_load=True, nodes=nodes)
     assert mine['changed'] is True
     ours, expected = json.loads(entry(buildx_config, name)), json.loads(entry(theirs, name))
-    expected['Nodes'][1]['DriverOpts'].pop('default-load')
     assert ours == expected  # field by field
+    assert entry(buildx_config, name) == entry(theirs, name)  # and byte for byte
     for field in ('Name', 'Driver', 'Dynamic'):
         assert ours[field] == expected[field]
     for mine_node, their_node in zip(ours['Nodes'], expected['Nodes']):

@@ -2,7 +2,7 @@
 # Copyright (c) buildkit.fleet contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Does a tcp:// endpoint answer, over mutual TLS with the node's files the way buildx connects?
+"""Does a tcp:// endpoint answer, over mutual TLS with the node's files the way buildx connects? (A unix:// one: a connect.)
 
 A TCP connection, then (with TLS options) a TLS handshake offering ALPN h2 with the node's CA, client certificate
 and server name (the endpoint's host when none is given, as buildx does), then a short read: a server that refuses
@@ -21,11 +21,27 @@ import ssl
 from ansible.module_utils.six.moves.urllib.parse import urlparse
 
 
+def _probe_unix(result, path, timeout):
+    result['checked'] = True
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(path)
+        result['ok'] = True
+    except (socket.error, OSError) as exc:
+        result.update(ok=False, error='connection to the socket %s failed: %s' % (path, exc))
+    finally:
+        sock.close()
+    return result
+
+
 def probe(node, timeout):
     """{'endpoint', 'checked', 'ok', 'error', 'tls'} for a node of the desired spec."""
     endpoint = node['endpoint']
     url = urlparse(endpoint)
     result = {'node': node['name'], 'endpoint': endpoint, 'checked': False, 'ok': None, 'error': None, 'tls': None}
+    if url.scheme == 'unix':
+        return _probe_unix(result, url.path, timeout)
     if url.scheme != 'tcp':
         return result
     result['checked'] = True

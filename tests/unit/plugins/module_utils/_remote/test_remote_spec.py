@@ -88,3 +88,19 @@ def test_endpoints_buildx_accepts(endpoint):
 def test_tls_free_node_has_no_driver_opts():
     spec = desired(params(nodes=[dict(endpoint='tcp://a:1')], copy_tls_files=True), '/s')
     assert spec['nodes'][0]['driver_opts'] == {} and spec['nodes'][0]['tls_files'] == {}
+
+
+def test_unix_endpoint_probe(tmp_path):
+    import socket
+    from ansible_collections.buildkit.fleet.plugins.module_utils._remote.reachable import probe
+    path = str(tmp_path / 's.sock')
+    missing = probe({'name': 'n', 'endpoint': 'unix://' + path, 'tls_files': {}, 'driver_opts': {}}, 1)
+    assert missing['checked'] and missing['ok'] is False and path in missing['error']
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+    try:
+        assert probe({'name': 'n', 'endpoint': 'unix://' + path, 'tls_files': {}, 'driver_opts': {}}, 1)['ok'] is True
+    finally:
+        server.close()
+    assert probe({'name': 'n', 'endpoint': 'ssh://h', 'tls_files': {}, 'driver_opts': {}}, 1)['checked'] is False
