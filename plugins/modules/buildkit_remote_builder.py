@@ -266,10 +266,10 @@ builder:
           type: dict
           sample:
             ca_cert: {path: /home/dev/.docker/buildx/remote-tls/farm/farm-amd64/ca.pem, source: /etc/farm/ca.pem,
-                      sha256: 'sha256:5d0e...', subject: CN=farm CA, serial: 3F2A..., not_after: '2036-01-01T00:00:00Z',
+                      sha256: 'sha256:5d0e...', subject: CN=farm CA, serial: 3f2a..., not_after: '2036-01-01T00:00:00Z',
                       days_left: 3650}
             cert: {path: /home/dev/.docker/buildx/remote-tls/farm/farm-amd64/cert.pem, source: /etc/farm/client.pem,
-                   sha256: 'sha256:9ab2...', subject: CN=dev-laptop, serial: 51C0..., not_after: '2027-01-01T00:00:00Z',
+                   sha256: 'sha256:9ab2...', subject: CN=dev-laptop, serial: 51c0..., not_after: '2027-01-01T00:00:00Z',
                    days_left: 340}
             key: {path: /home/dev/.docker/buildx/remote-tls/farm/farm-amd64/key.pem, source: /etc/farm/client-key.pem,
                   sha256: 'sha256:77e1...'}
@@ -282,8 +282,8 @@ reachable:
   elements: dict
   sample:
     - {node: farm-amd64, endpoint: 'tcp://farm-a.example:1234', checked: true, ok: true, error: null,
-       tls: {version: TLSv1.3, server_name: farm-a.example, server_not_after: 'Jan  1 00:00:00 2027 GMT',
-             server_serial: 6A01...}}
+       tls: {version: TLSv1.3, server_name: farm-a.example, server_not_after: '2027-01-01T00:00:00Z',
+             server_serial: 6a01...}}
 '''
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import CheckedModule

@@ -7,6 +7,7 @@ import uuid
 
 import docker
 import pytest
+from cryptography import x509
 
 from build_support import BASE_IMAGE, REGISTRY
 from remote_support import DOCKER2, buildctl_args, free_port, make_pki, serve
@@ -85,6 +86,11 @@ def test_create_check_then_changed_then_unchanged(ansible, buildx_config, farm):
     assert not os.path.exists(os.path.join(buildx_config, 'remote-tls'))
     assert_no_secret(farm, predicted)
     assert all(r['ok'] and r['tls']['server_name'] == 'farm.local' for r in predicted['reachable'])
+    with open(farm['pki']['server'], 'rb') as handle:
+        server = x509.load_pem_x509_certificate(handle.read())
+    assert [r['tls']['server_serial'] for r in predicted['reachable']] == [format(server.serial_number, 'x')] * 2
+    client_cert = predicted['builder']['nodes'][0]['tls_files']['cert']
+    assert client_cert['subject'] == 'CN=farm client' and 29 <= client_cert['days_left'] <= 30
 
     made = ansible(MODULE, diff=True, **args)
     assert made['changed'] is True and not made['failed'], made

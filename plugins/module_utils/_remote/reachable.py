@@ -20,6 +20,8 @@ import ssl
 
 from ansible.module_utils.six.moves.urllib.parse import urlparse
 
+from ansible_collections.buildkit.fleet.plugins.module_utils._remote.tls_files import hex_serial, utc_text
+
 
 def _probe_unix(result, path, timeout):
     result['checked'] = True
@@ -71,7 +73,8 @@ def probe(node, timeout):
         sock = tls
         peer = tls.getpeercert() or {}
         result['tls'] = {'version': tls.version(), 'server_name': server_name,
-                         'server_not_after': peer.get('notAfter'), 'server_serial': peer.get('serialNumber')}
+                         'server_not_after': utc_text(peer['notAfter']) if peer.get('notAfter') else None,
+                         'server_serial': hex_serial(peer.get('serialNumber'))}
         tls.settimeout(min(timeout, 3))
         try:
             data = tls.recv(1)

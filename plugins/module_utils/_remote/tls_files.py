@@ -57,12 +57,29 @@ def _decode(path):
         return None
 
 
+_RDN_NAMES = {'commonName': 'CN', 'organizationName': 'O', 'organizationalUnitName': 'OU', 'countryName': 'C',
+              'localityName': 'L', 'stateOrProvinceName': 'ST'}
+
+
 def _subject(decoded):
     parts = []
     for rdn in decoded.get('subject') or ():
         for key, value in rdn:
-            parts.append('%s=%s' % ({'commonName': 'CN', 'organizationName': 'O'}.get(key, key), value))
-    return ','.join(parts)
+            parts.append('%s=%s' % (_RDN_NAMES.get(key, key), value))
+    return ','.join(reversed(parts))  # RFC 4514 order, as cryptography's rfc4514_string()
+
+
+def hex_serial(text):
+    """A serial number as lower-case hex without leading zeros (how the builder modules show serials)."""
+    try:
+        return format(int(text, 16), 'x')
+    except (TypeError, ValueError):
+        return text
+
+
+def utc_text(cert_time):
+    """'Jan  4 23:46:19 2027 GMT' (Python's ssl) as 2027-01-04T23:46:19Z."""
+    return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(ssl.cert_time_to_seconds(cert_time)))
 
 
 def cert_facts(option, path, now=None):
@@ -80,7 +97,7 @@ def cert_facts(option, path, now=None):
     if not_before is not None and not_before > now:
         raise SpecError("%s: the certificate in '%s' (%s) is not valid before %s"
                         % (option, path, _subject(decoded), time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(not_before))))
-    return {'subject': _subject(decoded), 'serial': decoded.get('serialNumber'), 'not_after': stamp,
+    return {'subject': _subject(decoded), 'serial': hex_serial(decoded.get('serialNumber')), 'not_after': stamp,
             'days_left': int((not_after - now) // 86400)}
 
 

@@ -158,3 +158,9 @@ def test_dropped_client_certificate_drops_its_copies(store):
     assert changed['changed'] is True
     assert os.listdir(os.path.join(store, 'remote-tls', 'farm', 'farm0')) == ['ca.pem']
     assert apply.run(params(store, nodes=nodes), False, ENV)['changed'] is False
+
+
+def test_serial_and_time_formats_match_the_builder_modules():
+    from ansible_collections.buildkit.fleet.plugins.module_utils._remote.tls_files import hex_serial, utc_text
+    assert hex_serial('00AB12') == 'ab12'
+    assert utc_text('Jan  4 23:46:19 2027 GMT') == '2027-01-04T23:46:19Z'
