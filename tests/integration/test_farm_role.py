@@ -1,0 +1,286 @@
+"""The buildkit.fleet.farm role on the real harness: two farm "hosts" on this machine (connection local; farm-a on
+the main dockerd, linux/amd64; farm-b on the second dockerd, linux/arm64), the controller as the client.
+Certificates are read back with `cryptography`, builders with Docker, buildx and buildctl; nothing is mocked."""
+import datetime
+import json
+import os
+import re
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import time
+import uuid
+
+import docker
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from binfmt_support import CALLBACKS, COLLECTIONS
+from support import TEST_IMAGE, remove_builder_traces
+
+LOCAL = 'unix:///var/run/docker.sock'
+DOCKER2 = os.environ.get('BUILDKIT_FLEET_DOCKER2_HOST', 'unix:///run/buildkit-fleet/docker2.sock')
+REGISTRY = os.environ.get('BUILDKIT_FLEET_REGISTRY', '127.0.0.1:5000')
+BUILDCTL = os.environ.get('BUILDKIT_FLEET_BUILDCTL', '/var/cache/buildkit-fleet/buildkit-v0.32.2/buildctl')
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+class Farm(object):
+    """An inventory of two farm hosts on this machine and the controller as a client; runs playbooks against it."""
+
+    def __init__(self, tmp_path, prefix):
+        self.tmp, self.prefix = tmp_path, prefix
+        self.pki = str(tmp_path / 'pki')
+        self.builder = prefix + 'farm'
+        self.hosts = {
+            'farm-a': {'ansible_host': '127.0.0.1', 'farm_port': free_port(), 'farm_platforms': ['linux/amd64'],
+                       'farm_docker_host': LOCAL, 'farm_tls_dir': str(tmp_path / 'hosts' / 'farm-a' / 'tls'),
+                       'farm_buildx_config': str(tmp_path / 'hosts' / 'farm-a' / 'buildx')},
+            'farm-b': {'ansible_host': '127.0.0.1', 'farm_port': free_port(), 'farm_platforms': ['linux/arm64'],
+                       'farm_docker_host': DOCKER2, 'farm_tls_dir': str(tmp_path / 'hosts' / 'farm-b' / 'tls'),
+                       'farm_buildx_config': str(tmp_path / 'hosts' / 'farm-b' / 'buildx'),
+                       'farm_extra_sans': ['farm-b.example', '::1']},
+        }
+        self.client_buildx = str(tmp_path / 'client-buildx')
+        self.common = {'farm_pki_dir': self.pki, 'farm_builder_name': self.builder, 'farm_clients': ['alice', 'ci-1'],
+                       'farm_builder_options': {'pull': False, 'driver_opts': {'image': TEST_IMAGE}},
+                       'farm_client_builder': prefix + 'client', 'farm_client_name': 'controller',
+                       'farm_client_tls_dir': str(tmp_path / 'client-tls'),
+                       'farm_client_buildx_config': self.client_buildx}
+        self.count = 0
+
+    def inventory(self):
+        hosts = {name: dict(v) for name, v in self.hosts.items()}
+        inv = {'all': {'children': {'farm': {'hosts': hosts}},
+                       'hosts': {'controller': {'ansible_connection': 'local'}},
+                       'vars': {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}}}
+        path = self.tmp / 'inventory.json'
+        path.write_text(json.dumps(inv))
+        return str(path)
+
+    def play(self, plays, check=False, diff=False, extra_vars=None, verbose=False, timeout=600):
+        """Runs the plays; returns (rc, [(task name, host, result)], seconds, output)."""
+        self.count += 1
+        path = self.tmp / ('play%d.yml' % self.count)
+        path.write_text(json.dumps(plays))
+        cmd = ['ansible-playbook', '-i', self.inventory(), str(path)]
+        cmd += ['-e', json.dumps(extra_vars)] if extra_vars else []
+        cmd += ['--check'] if check else []
+        cmd += ['--diff'] if diff else []
+        cmd += ['-vvv'] if verbose else []
+        env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_STDOUT_CALLBACK='results_json', ANSIBLE_CALLBACK_PLUGINS=CALLBACKS,
+                   ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0', ANSIBLE_FORKS='5',
+                   ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([COLLECTIONS, os.environ.get('ANSIBLE_COLLECTIONS_PATH', '')]))
+        started = time.monotonic()
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL)
+        elapsed = time.monotonic() - started
+        try:
+            data = json.loads(proc.stdout[proc.stdout.index('{"tasks"'):].splitlines()[0])
+        except ValueError:
+            raise AssertionError('no json from ansible-playbook (rc %s):\n%s\n%s' % (proc.returncode, proc.stdout, proc.stderr))
+        results = [(t['name'], t['host'], t['result']) for t in data['tasks']]
+        return proc.returncode, results, elapsed, proc.stdout + proc.stderr
+
+    def role(self, tasks_from='main', hosts='farm', **role_vars):
+        include = {'name': 'buildkit.fleet.farm'}
+        if tasks_from != 'main':
+            include['tasks_from'] = tasks_from
+        return {'hosts': hosts, 'gather_facts': False,
+                'tasks': [{'name': 'farm role', 'ansible.builtin.include_role': include, 'vars': dict(self.common, **role_vars)}]}
+
+    def cert(self, *parts):
+        with open(os.path.join(self.pki, *parts), 'rb') as handle:
+            return x509.load_pem_x509_certificate(handle.read())
+
+
+def changed(results):
+    return [(name.split(' : ', 1)[-1], host) for name, host, res in results if res.get('changed')]
+
+
+def failed(results):
+    return [(name, host, res.get('msg')) for name, host, res in results if res.get('failed')]
+
+
+def ok(outcome):
+    rc, results, _seconds, out = outcome
+    assert rc == 0 and not failed(results), out[-6000:]
+    return results
+
+
+@pytest.fixture
+def farm(tmp_path, docker_client):
+    prefix = 'fr%s' % uuid.uuid4().hex[:6]
+    yield Farm(tmp_path, prefix)
+    docker2 = docker.DockerClient(base_url=DOCKER2, timeout=120)
+    remove_builder_traces(docker_client, prefix + 'farm0')
+    remove_builder_traces(docker2, prefix + 'farm0')
+
+
+def key_of(path):
+    with open(path, 'rb') as handle:
+        return serialization.load_pem_private_key(handle.read(), None)
+
+
+def public_bytes(key):
+    return key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def signed_by(cert, ca):
+    ca.public_key().verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
+    return cert.issuer == ca.subject
+
+
+def sans(cert):
+    ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return sorted(['DNS:' + n for n in ext.get_values_for_type(x509.DNSName)]
+                  + ['IP:' + str(a) for a in ext.get_values_for_type(x509.IPAddress)])
+
+
+def usage(cert):
+    return list(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+# ---- certificates (controller side) ---------------------------------------------------------------------------
+
+def test_certificates_check_mode_predicts_then_issue_then_nothing_changes(farm):
+    certs = farm.role('certificates')
+    results = ok(farm.play([certs], check=True))
+    assert changed(results), 'check mode on a fresh farm predicts nothing'
+    predicted = [item['msg'] for _n, _h, res in results for item in res.get('results', []) if 'issued by the real run' in str(item.get('msg'))]
+    assert len(predicted) == 4, predicted  # two server certificates, two clients
+    assert not os.path.exists(farm.pki), 'check mode wrote files'
+
+    ok(farm.play([certs]))
+    ca = farm.cert('ca', 'ca.pem')
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    for host in ('farm-a', 'farm-b'):
+        cert = farm.cert('servers', host, 'cert.pem')
+        assert signed_by(cert, ca)
+        assert usage(cert) == [ExtendedKeyUsageOID.SERVER_AUTH]
+        assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == host
+        assert public_bytes(key_of(os.path.join(farm.pki, 'servers', host, 'key.pem'))) == cert.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert sans(farm.cert('servers', 'farm-a', 'cert.pem')) == ['DNS:farm-a', 'IP:127.0.0.1']
+    assert sans(farm.cert('servers', 'farm-b', 'cert.pem')) == ['DNS:farm-b', 'DNS:farm-b.example', 'IP:127.0.0.1', 'IP:::1']
+    for client in ('alice', 'ci-1'):
+        cert = farm.cert('clients', client, 'cert.pem')
+        assert signed_by(cert, ca) and usage(cert) == [ExtendedKeyUsageOID.CLIENT_AUTH]
+        assert mode(os.path.join(farm.pki, 'clients', client, 'key.pem')) == 0o600
+    assert mode(os.path.join(farm.pki, 'ca', 'ca-key.pem')) == 0o600
+    assert mode(os.path.join(farm.pki, 'ca')) == 0o700 and mode(os.path.join(farm.pki, 'servers', 'farm-a')) == 0o700
+    days = (farm.cert('servers', 'farm-a', 'cert.pem').not_valid_after_utc - datetime.datetime.now(datetime.timezone.utc)).days
+    assert 363 <= days <= 365
+
+    serials = {h: farm.cert('servers', h, 'cert.pem').serial_number for h in ('farm-a', 'farm-b')}
+    results = ok(farm.play([certs]))
+    assert changed(results) == []
+    results = ok(farm.play([certs], check=True))
+    assert changed(results) == []
+    assert {h: farm.cert('servers', h, 'cert.pem').serial_number for h in ('farm-a', 'farm-b')} == serials
+
+    # a new extra SAN re-issues that host's certificate only (same key)
+    farm.hosts['farm-a']['farm_extra_sans'] = ['farm-a.example']
+    results = ok(farm.play([certs]))
+    assert farm.cert('servers', 'farm-b', 'cert.pem').serial_number == serials['farm-b']
+    new_a = farm.cert('servers', 'farm-a', 'cert.pem')
+    assert new_a.serial_number != serials['farm-a'] and 'DNS:farm-a.example' in sans(new_a)
+    assert ('The certificates, signed by the CA on the controller - server', 'farm-a') in changed(results)
+
+
+def test_certificates_renewed_inside_the_window_only(farm):
+    short = farm.role('certificates', farm_cert_days=20, farm_renew_days=10)
+    ok(farm.play([short]))
+    before = {h: farm.cert('servers', h, 'cert.pem') for h in ('farm-a', 'farm-b')}
+    assert ok(farm.play([short])) and changed(ok(farm.play([short]))) == []
+    # defaults: 365 days, renewed when fewer than 30 are left: the 20-day certificates are due
+    results = ok(farm.play([farm.role('certificates')], check=True))
+    assert ('The certificates, signed by the CA on the controller - server', 'farm-a') in changed(results)
+    assert farm.cert('servers', 'farm-a', 'cert.pem').serial_number == before['farm-a'].serial_number
+    ok(farm.play([farm.role('certificates')]))
+    for host, old in before.items():
+        new = farm.cert('servers', host, 'cert.pem')
+        assert new.serial_number != old.serial_number and new.not_valid_after_utc > old.not_valid_after_utc
+        assert new.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo) \
+            == old.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert changed(ok(farm.play([farm.role('certificates')]))) == []
+
+
+def own_ca(tmp_path, cn='Own CA', days=365, ca=True, passphrase=None):
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / (cn.replace(' ', '_') + '.pem'), tmp_path / (cn.replace(' ', '_') + '-key.pem')
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    enc = serialization.BestAvailableEncryption(passphrase.encode()) if passphrase else serialization.NoEncryption()
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, enc))
+    return str(cert_path), str(key_path), cert
+
+
+def test_certificates_from_the_users_own_ca(farm, tmp_path):
+    cert_path, key_path, ca = own_ca(tmp_path, passphrase='s3cret-pass')
+    role = farm.role('certificates', farm_ca_cert=cert_path, farm_ca_key=key_path, farm_ca_key_passphrase='s3cret-pass')
+    rc, results, _t, out = farm.play([role], verbose=True)
+    assert rc == 0, out[-4000:]
+    assert 's3cret-pass' not in out
+    assert signed_by(farm.cert('servers', 'farm-b', 'cert.pem'), ca)
+    assert signed_by(farm.cert('clients', 'alice', 'cert.pem'), ca)
+    assert not os.path.exists(os.path.join(farm.pki, 'ca')), 'a CA was made although farm_ca_cert was given'
+    assert changed(ok(farm.play([role]))) == []
+
+
+@pytest.mark.parametrize('variables, named', [
+    ({'farm_pki_dir': ''}, 'farm_pki_dir'),
+    ({'farm_pki_dir': 'relative/pki'}, 'farm_pki_dir'),
+    ({'farm_renew_days': 400}, 'farm_renew_days'),
+    ({'farm_clients': ['ok', '../escape']}, 'farm_clients'),
+    ({'farm_clients': ['twice', 'twice']}, 'farm_clients'),
+    ({'farm_ca_cert': '/etc/hostname'}, 'farm_ca_cert and farm_ca_key'),
+    ({'farm_port': 70000}, 'farm_port'),
+    ({'farm_platforms': ['amd64']}, 'farm_platforms'),
+    ({'farm_extra_sans': ['a b']}, 'farm_extra_sans'),
+    ({'farm_builder_options': {'serve': {}}}, 'farm_builder_options'),
+    ({'farm_cert_days': 'soon'}, 'farm_cert_days'),
+])
+def test_bad_role_inputs_fail_before_anything_changes(farm, variables, named):
+    """Role-level bad input: the role fails at its start naming the variable; no file, no container."""
+    rc, results, _t, out = farm.play([farm.role('main', **variables)])
+    assert rc != 0
+    messages = ' '.join(str(m) for _n, _h, m in failed(results)) or out
+    assert named in messages, (messages, out[-3000:])
+    assert changed(results) == [], changed(results)
+    assert not os.path.exists(farm.pki)
+    assert not any(os.path.exists(h['farm_tls_dir']) for h in farm.hosts.values())
+
+
+def test_bad_own_ca_fails_naming_the_variable(farm, tmp_path):
+    cert_path, _key, _ca = own_ca(tmp_path, cn='First')
+    _c, other_key, _o = own_ca(tmp_path, cn='Second')
+    leaf_cert, leaf_key, _l = own_ca(tmp_path, cn='Leaf', ca=False)
+    for variables, expected in [
+            ({'farm_ca_cert': cert_path, 'farm_ca_key': other_key}, 'farm_ca_key: %s does not belong to farm_ca_cert' % other_key),
+            ({'farm_ca_cert': leaf_cert, 'farm_ca_key': leaf_key}, 'farm_ca_cert: %s is not a CA certificate' % leaf_cert),
+            ({'farm_ca_cert': str(tmp_path / 'missing.pem'), 'farm_ca_key': leaf_key}, 'farm_ca_cert: %s is not a readable' % (tmp_path / 'missing.pem')),
+            ({'farm_ca_cert': cert_path, 'farm_ca_key': '/etc/hostname'}, 'farm_ca_key: /etc/hostname is not a readable private key')]:
+        rc, results, _t, out = farm.play([farm.role('main', **variables)])
+        assert rc != 0
+        assert expected in ' '.join(str(m) for _n, _h, m in failed(results)), out[-3000:]
+        assert not os.path.exists(farm.pki)
