@@ -330,3 +330,57 @@ def test_a_node_that_does_not_answer_is_skipped_within_the_bound(pool, tmp_path)
         for conn in held:
             conn.close()
         server.close()
+
+
+def test_remote_pool_spreads_and_fails_over(tmp_path):
+    """A remote-driver builder (buildkit_remote_builder) of two serving BuildKit nodes over mutual TLS, neither
+    declaring platforms: builds spread over both, a stopped node is skipped (health through `buildx inspect` of a
+    one-node view), and the build lands on the other."""
+    from remote_support import make_pki, serve
+    pki = make_pki(str(tmp_path / 'pki'))
+    containers = []
+    try:
+        for base_url in (None, DOCKER2):
+            containers.append(serve(pki, base_url=base_url))
+        store = tmp_path / 'buildx'
+        store.mkdir()
+        run = AnsibleRunner(str(tmp_path), str(store))
+        name = unique('rp')
+        tls = {'servername': 'farm.local', 'ca_cert': pki['ca'], 'cert': pki['client'], 'key': pki['client_key']}
+        nodes = [dict(tls, name=name + 'a', endpoint='tcp://127.0.0.1:%d' % containers[0][1]),
+                 dict(tls, name=name + 'b', endpoint='tcp://127.0.0.1:%d' % containers[1][1])]
+        made = run('buildkit_remote_builder', name=name, buildx_config=str(store), nodes=nodes)
+        assert made['changed'] and not made['failed'], made
+        holders = {name + 'a': containers[0][0], name + 'b': containers[1][0]}
+        picked = {}
+        for index in range(40):
+            ctx = tmp_path / ('r%02d' % index)
+            key = pl.placement_key(name, pl.identity(str(ctx), 'Dockerfile', ''), 'linux/amd64')
+            first = pl.order(key, sorted(holders))[0]
+            if first not in picked:
+                picked[first] = ctx
+            if len(picked) == 2:
+                break
+        tokens = {}
+        for node, ctx in sorted(picked.items()):
+            tokens[node] = unique('rt')
+            made = context_dir(tmp_path, DOCKERFILE % tokens[node], {'src.txt': 'x\n'}, busyboxes=('amd64',))
+            os.rename(str(made), str(ctx))
+            done = run('buildkit_build', builder=name, buildx_config=str(store), context=str(ctx), platforms=['linux/amd64'])
+            assert not done['failed'], done
+            assert placed(done)['node'] == node and placed(done)['reason'] == 'affinity', done['placement']
+        for node, holder in holders.items():
+            held = holder.exec_run(['buildctl', 'du', '--verbose']).output.decode()
+            assert tokens[node] in held and [t for n, t in tokens.items() if n != node][0] not in held
+        stopped = sorted(holders)[0]
+        holders[stopped].stop()
+        ctx = picked[stopped]
+        (ctx / 'src.txt').write_text('y\n')
+        done = run('buildkit_build', builder=name, buildx_config=str(store), context=str(ctx), platforms=['linux/amd64'],
+                   placement_timeout=5)
+        assert not done['failed'], done
+        assert placed(done)['node'] == sorted(holders)[1] and placed(done)['reason'] == 'failover'
+        assert [s['node'] for s in placed(done)['failover_from']] == [stopped]
+    finally:
+        for container, _port in containers:
+            container.remove(force=True)
