@@ -161,6 +161,8 @@ def substitute(value, exact, substrings):
         return dict((k, substitute(v, exact, substrings)) for k, v in value.items())
     if isinstance(value, list):
         return [substitute(v, exact, substrings) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return exact.get(value, value)  # a port
     if isinstance(value, str):
         if value in exact:
             return exact[value]

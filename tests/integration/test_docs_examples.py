@@ -37,9 +37,13 @@ import yaml
 import docs_examples_support as docs
 from binfmt_support import restore as binfmt_restore, snapshot as binfmt_snapshot
 from build_support import REGISTRY, REGISTRY_CONFIG, manifest
+from remote_support import free_port, make_pki
 from support import TEST_IMAGE
 
 P = 'dx' + uuid.uuid4().hex[:6]  # every name this test makes starts with it (teardown removes by prefix)
+# The farm's listeners: the port the examples name (1234) becomes a free one per serving builder.
+FARM_PORTS = {'builder': free_port(), 'a': free_port(), 'b': free_port()}
+FARM_SANS = ('farm-a.example', 'farm-b.example', '192.0.2.10', '192.0.2.20', '127.0.0.1', 'localhost')
 IMAGE_TAR = os.environ.get('BUILDKIT_FLEET_IMAGE_TAR', '/var/cache/buildkit-fleet/buildkit-v0.32.2.tar')
 BINFMT_LOCK = '/tmp/buildkit-fleet-binfmt.lock'
 SUBNET_BYTE = 200 + int(P[2:4], 16) % 50
@@ -63,12 +67,13 @@ EXACT = {
 }
 # Per file, where one file's builders must not be another's (different specs of the same name).
 EXACT_BY_SOURCE = {
-    'plugins/modules/buildkit_builder.py': {'ci': P + 'cib'},
     'README.md': {'ci': P + 'cir'},
     'plugins/modules/buildkit_builders.py': {'ci': P + 'cis', 'builders': P + 'nets'},
     'docs/docsite/rst/guide_buildkit_builders.rst': {'ci': P + 'cis', 'builders': P + 'nets'},
     'roles/network/README.md': {'builders': P + 'rnet'},
     'docs/docsite/rst/guide_docker_connection.rst': {'ci': P + 'cic'},
+    'plugins/modules/buildkit_builder.py': {'ci': P + 'cib', 'farm': P + 'farmn', 1234: FARM_PORTS['builder']},
+    'plugins/modules/buildkit_remote_builder.py': {'farm': P + 'farmr'},
 }
 
 
@@ -87,6 +92,12 @@ def substrings(world):
         ('/srv/app', world['context']), ('/srv/site', world['context']),
         ('/srv/images/buildkit-v0.32.2.tar', IMAGE_TAR), ('/srv/images/buildkit.tar', IMAGE_TAR),
         ('/home/ci/.docker/buildx', world['buildx_config']), ('/srv/buildx', world['buildx_config']),
+        # the farm: its certificates, its two serving nodes (PRELUDES), the registry its builds push to
+        ('/etc/buildkit-fleet/tls', world['farm_dir']), ('/etc/farm', world['farm_dir']),
+        ('/home/ci/farm', world['farm_dir']),
+        ('tcp://farm-a.example:1234', 'tcp://127.0.0.1:%d' % FARM_PORTS['a']),
+        ('tcp://192.0.2.20:1234', 'tcp://127.0.0.1:%d' % FARM_PORTS['b']),
+        ('registry.example/app', '%s/%s/app' % (REGISTRY, P)), ('/src/app', world['context']),
     ]
 
 
@@ -98,7 +109,21 @@ SHARED_CI = {'name': 'PRELUDE the builder `ci` the example expects (reaches the 
 ORPHAN = P + 'ci-gone0'
 ORPHAN_VOLUME = {'name': 'PRELUDE a state volume whose builder is gone',
                  'ansible.builtin.command': {'argv': ['docker', 'volume', 'create', 'buildx_buildkit_%s_state' % ORPHAN]}}
+
+
+def farm_node(node, daemon, port, platform):
+    """A serving builder (host network: its builds reach the registry on 127.0.0.1) the client examples use."""
+    return {'name': 'PRELUDE the farm node %s the client examples connect to' % node, 'buildkit.fleet.buildkit_builder': {
+        'name': P + node, 'docker_host': daemon, 'pull': False, 'buildkitd_config_inline': REGISTRY_CONFIG,
+        'platforms': [platform], 'driver_opts': {'image': TEST_IMAGE, 'network': 'host'},
+        'serve': {'port': port, 'address': '127.0.0.1', 'ca_cert': '{{ farm_dir }}/ca.pem', 'cert': '{{ farm_dir }}/server.pem',
+                  'key': '{{ farm_dir }}/server-key.pem'}}}
+
+
 PRELUDES = {
+    'plugins/modules/buildkit_remote_builder.py': [
+        farm_node('farma', docs.MAIN_SOCK, FARM_PORTS['a'], 'linux/amd64'),
+        farm_node('farmb', docs.D2_SOCK, FARM_PORTS['b'], 'linux/arm64')],
     'plugins/modules/buildkit_build.py': [SHARED_CI],
     'docs/docsite/rst/guide_buildkit_build.rst': [SHARED_CI],
     'plugins/modules/buildkit_builder_info.py': [SHARED_CI],
@@ -177,6 +202,8 @@ def world(tmp_path_factory, docker_client):
     with open(os.path.join(world['context'], 'hello.txt'), 'w') as handle:
         handle.write('hello from the docs examples\n')
     world['certs'] = docs.make_certs(str(base))
+    world['farm_dir'] = str(base / 'farm')
+    make_pki(world['farm_dir'], sans=FARM_SANS)
     world['tls'] = docs.TlsDaemon(world['certs'], docs.D2_SOCK[len('unix://'):])
     docker_client.networks.create(P + 'builders', ipam=docker.types.IPAMConfig(
         pool_configs=[docker.types.IPAMPool(subnet=subnet(3))]))
@@ -204,7 +231,8 @@ def inventory(world, source):
 
 
 def subst_for(world, source, value):
-    exact = dict(EXACT, **EXACT_BY_SOURCE.get(source, {}))
+    exact = dict(EXACT)
+    exact.update(EXACT_BY_SOURCE.get(source, {}))
     return docs.substitute(value, exact, substrings(world))
 
 
@@ -288,7 +316,8 @@ def run_tasks_source(world, source, examples):
             if args.get('nodes') and any(n.get('platforms') for n in args['nodes']):
                 tasks.append(multi_node_build_probe(tag, args))
             tasks.append(probe(world, tag))
-    play = {'hosts': 'localhost', 'gather_facts': False, 'vars': dict(SECRETS, docs_context=world['context']),
+    play = {'hosts': 'localhost', 'gather_facts': False,
+            'vars': dict(SECRETS, docs_context=world['context'], farm_dir=world['farm_dir']),
             'tasks': tasks}
     extra = {}
     if source in BINFMT_SOURCES:
@@ -536,6 +565,9 @@ def check_task_promise(example, item, world):
         if args.get('credentials'):  # from the result: other tests may register the kernel's handlers meanwhile
             for handler in last['handlers']:
                 assert 'C' in handler['after']['flags'], 'handler without C: %s' % handler
+    elif module == 'buildkit.fleet.buildkit_remote_builder':
+        present = args.get('state', 'present') == 'present'
+        assert (args['name'].lower() in state['store']) == present, 'store entry of %s: %s' % (args['name'], state['store'])
     elif module == 'community.docker.docker_network':
         for res in last.get('results') or []:
             assert res['item']['name'] in state['networks']['main'], 'network %s missing' % res['item']['name']
