@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import tempfile
 import time
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import command as cmd
@@ -134,7 +135,7 @@ class BuildRun(object):
         bound = self.params.get('placement_timeout') or 10
 
         def view_inspect(name, timeout):
-            directory = os.path.join(self.tmpdir, 'probe-%s-%d' % (name, len(os.listdir(self.tmpdir))))
+            directory = os.path.join(tempfile.mkdtemp(prefix='probe-', dir=self.tmpdir), 'store')
             root = node_view.write_view(directory, job.root, self.params['builder'], job.stored['raw'], [(name, None)])
             return job.run(job.base + ['inspect', self.params['builder'], '--timeout', '%ds' % timeout],
                            timeout=timeout + 5, extra_env={'BUILDX_CONFIG': root})
@@ -150,7 +151,7 @@ class BuildRun(object):
         while True:
             extra = dict(env)
             if plan.applied:
-                directory = os.path.join(self.tmpdir, 'view%d' % attempts)
+                directory = os.path.join(tempfile.mkdtemp(prefix='view-', dir=self.tmpdir), 'store')
                 extra['BUILDX_CONFIG'] = node_view.write_view(directory, job.root, self.params['builder'],
                                                               job.stored['raw'], plan.assignments)
             try:

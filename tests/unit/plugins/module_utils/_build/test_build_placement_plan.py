@@ -151,3 +151,55 @@ def test_probe_all_bounds_each_node():
     assert found['slow'] == ('no answer within 0.5s', None)
     assert found['fast'] == (pl.HEALTHY, ['linux/amd64'])
     assert found['broken'][0].startswith('unreachable: ')
+
+
+class FakeJob(object):
+    """What BuildRun's placement steps use of a job.Build: the stored builder, the build, identity, platforms."""
+
+    def __init__(self, group, root, fail_on):
+        self.stored, self.root, self.fail_on, self.used = group, root, fail_on, []
+        self.base = ['docker', 'buildx']
+
+    def platforms(self):
+        return ['linux/amd64']
+
+    def identity(self):
+        return ident(3)
+
+    def build(self, fingerprint, argv, env, stdin):
+        from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import TaskFailed
+        with open(os.path.join(env['BUILDX_CONFIG'], 'instances', 'pool')) as handle:
+            node = json.load(handle)['Nodes'][0]['Name']
+        self.used.append(node)
+        if node in self.fail_on:
+            raise TaskFailed('build failed: connection reset', steps={})
+        return {}, {'vertices': [], 'warnings': []}, {}
+
+
+def test_a_node_lost_during_the_build_hands_it_to_the_next(tmp_path, monkeypatch):
+    from ansible_collections.buildkit.fleet.plugins.module_utils._build import run as run_mod
+    from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import TaskFailed
+    group = stored([{'name': 'a'}, {'name': 'b'}])
+    first = pl.order(pl.placement_key('pool', ident(3), 'linux/amd64'), ['a', 'b'])
+    states = {'a': (pl.HEALTHY, AMD), 'b': (pl.HEALTHY, AMD)}
+    monkeypatch.setattr(nh, 'probe_container', lambda node, params: states[node['name']])
+    build_params = dict(params(), placement_timeout=2, build_timeout=60, buildx_config=None)
+    runner = run_mod.BuildRun(build_params, False, str(tmp_path), None)
+    job = FakeJob(group, str(tmp_path / 'user'), fail_on=[first[0]])
+    plan = runner._plan(job)
+    assert plan.platforms['linux/amd64']['node'] == first[0]
+    states[first[0]] = ('stopped', None)  # the node went away during the build
+    _meta, _progress, _steps, plan = runner._build_placed(job, plan, 'sha256:x', ['buildx'], {}, None)
+    assert job.used == first and plan.platforms['linux/amd64']['node'] == first[1]
+    assert plan.platforms['linux/amd64']['reason'] == pl.FAILOVER
+    assert plan.platforms['linux/amd64']['failover_from'][0]['state'].startswith('failed during the build (stopped')
+
+    # a build that fails on a node that still answers is a failed build: no second try, the placement is in it
+    states[first[0]] = (pl.HEALTHY, AMD)
+    job = FakeJob(group, str(tmp_path / 'user'), fail_on=['a', 'b'])
+    plan = runner._plan(job)
+    try:
+        runner._build_placed(job, plan, 'sha256:x', ['buildx'], {}, None)
+        raise AssertionError('no failure')
+    except TaskFailed as exc:
+        assert job.used == [first[0]] and exc.details['placement']['platforms']['linux/amd64']['node'] == first[0]
