@@ -43,7 +43,7 @@ target "app" {
 target "web" {
   context = "web"
   args = { GREETING = "hello" }
-  tags = ["bkf-bench-%(uid)s-web:1"]
+  tags = ["${PREFIX}-web:1"]
   output = ["type=docker"]
 }
 target "api" {
@@ -102,8 +102,13 @@ def ansible(store, args):
     return elapsed, json.loads(text[text.index('{'):])
 
 
-def ansible_bake(store, root, builder):
-    env = dict(os.environ, BUILDX_CONFIG=store, ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
+def plain_env(store, uid):
+    """bake's own runs push and load other tags (PREFIX), so that they do not replace the module's images."""
+    return dict(os.environ, BUILDX_CONFIG=store, PREFIX='bkf-bench/%s-plain' % uid)
+
+
+def ansible_bake(store, root, builder, uid):
+    env = dict(plain_env(store, uid), ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
     cmd = ['ansible', 'localhost', '-i', 'localhost,', '-c', 'local', '-m', 'ansible.builtin.command',
            '-a', 'chdir=%s docker buildx bake --builder %s --file docker-bake.hcl' % (root, builder),
            '-e', 'ansible_python_interpreter=' + sys.executable, '-o']
@@ -114,8 +119,8 @@ def ansible_bake(store, root, builder):
     return time.monotonic() - started
 
 
-def bake(store, root, builder):
-    env = dict(os.environ, BUILDX_CONFIG=store)
+def bake(store, root, builder, uid):
+    env = plain_env(store, uid)
     started = time.monotonic()
     proc = subprocess.run(['docker', 'buildx', 'bake', '--builder', builder, '--file', 'docker-bake.hcl'], cwd=root,
                           env=env, capture_output=True, text=True, timeout=600, check=False)
@@ -149,9 +154,9 @@ def main():
     try:
         _elapsed, first = ansible(store, args)
         assert sorted(first['built_targets']) == ['api', 'app', 'base', 'item-a', 'item-b', 'item-c', 'web'], first
-        bake(store, root, builder)  # warm: everything cached
+        bake(store, root, builder, uid)  # warm: everything cached
         for index in range(ROUNDS):
-            pairs = [('module', lambda: ansible(store, args)), ('bake', lambda: (bake(store, root, builder), None))]
+            pairs = [('module', lambda: ansible(store, args)), ('bake', lambda: (bake(store, root, builder, uid), None))]
             for kind, run in (pairs if index % 2 == 0 else pairs[::-1]):
                 if kind == 'module':
                     elapsed, result = run()
@@ -161,7 +166,7 @@ def main():
                     timings.append(result['timings'])
                 else:
                     times['bake cached (target)'].append(run()[0])
-            times['bake cached (ansible)'].append(ansible_bake(store, root, builder))
+            times['bake cached (ansible)'].append(ansible_bake(store, root, builder, uid))
         for index in range(ROUNDS):
             # the module first, then bake (bake alone would make the module's run a skip)
             write(os.path.join(root, 'items', 'b', 'f'), 'b %d %s\n' % (index, uuid.uuid4().hex))
@@ -169,10 +174,11 @@ def main():
             assert result['built_targets'] == ['item-b'], result['built_targets']
             times['module 1 of 7 changed (target)'].append(result['duration'])
             write(os.path.join(root, 'items', 'b', 'f'), 'b %d %s\n' % (index, uuid.uuid4().hex))
-            times['bake 7, 1 changed (target)'].append(bake(store, root, builder))
+            times['bake 7, 1 changed (target)'].append(bake(store, root, builder, uid))
     finally:
         subprocess.run(['docker', 'buildx', 'rm', '--force', builder], env=env, capture_output=True, check=False, timeout=120)
-        subprocess.run(['docker', 'image', 'rm', '-f', 'bkf-bench-%s-web:1' % uid], capture_output=True, check=False, timeout=120)
+        subprocess.run(['docker', 'image', 'rm', '-f', 'bkf-bench/%s-web:1' % uid, 'bkf-bench/%s-plain-web:1' % uid],
+                       capture_output=True, check=False, timeout=120)
         shutil.rmtree(work, ignore_errors=True)
     print('rounds: %d, one builder, 7 targets (6 pushed to %s, 1 loaded), the order alternates' % (ROUNDS, REGISTRY))
     for key, values in times.items():

@@ -314,15 +314,16 @@ def test_bake_bad_inputs(project):
     bad_hcl = os.path.join(project.root, 'broken.hcl')
     write(bad_hcl, 'target "x" {\n')
     cases.append((dict(files=['broken.hcl']), "broken.hcl:1,12-13: Unclosed configuration block"))
+    cases.append((dict(files=['broken.hcl']), "files: bake rejects 'broken.hcl'"))
     ent = os.path.join(project.root, 'ent.hcl')
     write(ent, 'target "needs" {\n  context = "base"\n  entitlements = ["network.host"]\n'
           '  tags = ["%s/bkf-bake/%s-needs:1"]\n  output = ["type=registry"]\n}\n' % (REGISTRY, project.uid))
     cases.append((dict(files=['ent.hcl'], targets=['needs']), "allow: target 'needs' needs the entitlement 'network.host'"))
     for args, words in cases:
-        result = project.run(**args)
+        result = project.run(**dict(dict(set=[]), **args))
         assert result['failed'], (args, result)
         assert words in result['msg'], (args, result['msg'])
         assert result.get('built_targets', []) == []
     assert project.history() == history  # nothing built
-    granted = project.run(files=['ent.hcl'], targets=['needs'], allow=['network.host'], check=True)
+    granted = project.run(files=['ent.hcl'], targets=['needs'], allow=['network.host'], set=[], check=True)
     assert not granted['failed'] and granted['stale_targets'] == ['needs'], granted.get('msg')

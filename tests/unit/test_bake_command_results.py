@@ -68,9 +68,9 @@ def test_outputs(output, expected):
 
 
 def test_fingerprint_definition_keeps_ids_not_sources():
+    labels = {'a': '1', c.INPUTS_LABEL: 'x', 'buildkit.fleet.fingerprint': 'y'}
     definition = {'secret': [{'id': 'tok', 'env': 'TOKEN'}, {'id': 'f', 'src': '/home/me/f'}], 'ssh': [{'id': 'default'}],
-                  'output': [{'type': 'local', 'dest': '/tmp/x'}], 'labels': {'a': '1', c.INPUTS_LABEL: 'x',
-                                                                                'buildkit.fleet.fingerprint': 'y'},
+                  'output': [{'type': 'local', 'dest': '/tmp/x'}], 'labels': labels,
                   'cache-from': [{'type': 'local', 'src': '/c'}], 'args': {'A': '1'}}
     clean = c.fingerprint_definition(definition)
     assert clean == {'secret': ['f', 'tok'], 'ssh': ['default'], 'output': [{'type': 'local'}], 'labels': {'a': '1'},

@@ -20,10 +20,11 @@ import os
 import tempfile
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._bake import command as bcmd
-from ansible_collections.buildkit.fleet.plugins.module_utils._bake.registry import RegistryReader, Unknown
+from ansible_collections.buildkit.fleet.plugins.module_utils._bake.registry import ManifestCache, RegistryReader, Unknown
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import outputs as bouts
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import process
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import results as bres
+from ansible_collections.buildkit.fleet.plugins.module_utils._build.digest_cache import default_directory
 from ansible_collections.buildkit.fleet.plugins.module_utils._build.command import FINGERPRINT_LABEL
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import normalized_text
 
@@ -43,11 +44,12 @@ def _labels(config):
 class Checker(object):
     """Reads what the outputs of the targets hold (Docker, the registry, records beside files)."""
 
-    def __init__(self, params, env, base, working_dir):
+    def __init__(self, params, env, base, working_dir, writable=True):
         self.params, self.env, self.base, self.working_dir = params, env, base, working_dir
         self.run_command = None
         self._images = None
-        self.registry = RegistryReader()
+        self.registry = RegistryReader(cache=ManifestCache(os.path.join(default_directory(), 'manifests.json'),
+                                                           writable=writable))
         self.remote_cache = {}
 
     def inspect_image(self, tag):
@@ -74,6 +76,16 @@ class Checker(object):
             return None
         plats = bres.platform_digests(index) if index.get('manifests') is not None else {}
         return {'digest': None, 'platform_digests': plats, 'configs': configs}
+
+    def prefetch(self, definitions):
+        """Read the pushed tags of these target definitions from the registry (one kept-alive connection)."""
+        tags = [t for d in definitions if any(o['kind'] == 'push' for o in bcmd.outputs(d)) for t in bcmd.tags(d)]
+        for tag in tags:
+            if tag not in self.remote_cache:
+                try:
+                    self.remote_cache[tag] = self.registry.image(tag)
+                except Unknown:
+                    pass  # remote() asks imagetools
 
     def remote(self, tag):
         """The pushed image of tag: {digest, platform_digests, configs} or None."""
@@ -164,3 +176,4 @@ class Checker(object):
 
     def close(self):
         self.registry.close()
+        self.registry.cache.save()

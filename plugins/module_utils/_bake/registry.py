@@ -7,7 +7,8 @@
 A fast path for the freshness check of pushed targets: one kept-alive connection per registry instead of one
 `buildx imagetools inspect` per tag. Only answers it is sure of count: 200 (the image) and 404 (no such tag).
 Anything else (authentication required, TLS trouble, an unknown media type) raises Unknown, and the caller
-asks `buildx imagetools inspect`, which knows the user's credentials and registry settings. Registries on a
+asks `buildx imagetools inspect`, which knows the user's credentials and registry settings. What was read of an
+index is kept by its digest (ManifestCache), so that an unchanged tag costs one request the next time. Registries on a
 loopback address are read over plain HTTP (as Docker allows for them), others over HTTPS only.
 
 Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
@@ -18,6 +19,7 @@ __metaclass__ = type
 
 import hashlib
 import json
+import os
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._build.results import platform_digests
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import format_platform
@@ -45,20 +47,66 @@ def split_ref(ref):
     return host, repo, digest or tag or 'latest'
 
 
+def _labels(config):
+    return (config.get('config') or {}).get('Labels') or {}
+
+
+class ManifestCache(object):
+    """What was read of an image index or manifest, by its digest (content addressed, so never stale): the
+    platform digests and each platform's labels. A later check of the same tag then needs one request."""
+
+    MAX_ENTRIES = 512
+
+    def __init__(self, path, writable=True):
+        self.path, self.writable = path, writable
+        self.added = False
+        try:
+            with open(path) as handle:
+                self.known = json.load(handle)
+            if not isinstance(self.known, dict):
+                self.known = {}
+        except (IOError, OSError, ValueError):
+            self.known = {}
+
+    def get(self, digest):
+        return self.known.get(digest)
+
+    def put(self, digest, value):
+        self.known[digest] = value
+        self.added = True
+
+    def save(self):
+        """Keep the newest entries; a cache that cannot be written is simply not kept."""
+        if not (self.writable and self.added):
+            return
+        import tempfile  # imported here: only when something new was read
+        items = list(self.known.items())[-self.MAX_ENTRIES:]
+        try:
+            os.makedirs(os.path.dirname(self.path), 0o700, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(self.path), prefix='.manifests-')
+            with os.fdopen(fd, 'w') as handle:
+                json.dump(dict(items), handle, separators=(',', ':'))
+            os.rename(tmp, self.path)
+        except (IOError, OSError):
+            pass
+
+
 class RegistryReader(object):
 
-    def __init__(self, timeout=10):
-        self.timeout = timeout
-        self.connections = {}
+    def __init__(self, timeout=10, cache=None):
+        self.timeout, self.cache = timeout, cache
+        self.connections = {}  # host: kept-alive connection
 
     def _connection(self, host):
-        if host not in self.connections:
+        conn = self.connections.get(host)
+        if conn is None:
             import http.client  # imported here: only pushed targets are read
             if host.startswith(_LOOPBACK):
-                self.connections[host] = http.client.HTTPConnection(host, timeout=self.timeout)
+                conn = http.client.HTTPConnection(host, timeout=self.timeout)
             else:
-                self.connections[host] = http.client.HTTPSConnection(host, timeout=self.timeout)
-        return self.connections[host]
+                conn = http.client.HTTPSConnection(host, timeout=self.timeout)
+            self.connections[host] = conn
+        return conn
 
     def _get(self, host, path, accept):
         if host == 'docker.io':
@@ -78,17 +126,26 @@ class RegistryReader(object):
             raise Unknown('HTTP %s' % response.status)
         return body, response.getheader('Docker-Content-Digest')
 
+    @staticmethod
+    def _json(raw):
+        try:
+            value = json.loads(raw.decode('utf-8'))
+        except ValueError as exc:
+            raise Unknown(str(exc))
+        if not isinstance(value, dict):
+            raise Unknown('not a JSON object')
+        return value
+
     def image(self, ref):
         """None when the tag is not there, else {digest, platform_digests, configs: {platform: config}}."""
         host, repo, reference = split_ref(ref)
         body, digest = self._get(host, '/v2/%s/manifests/%s' % (repo, reference), INDEX_TYPES)
         if body is None:
             return None
-        try:
-            top = json.loads(body.decode('utf-8'))
-        except ValueError as exc:
-            raise Unknown(str(exc))
+        top = self._json(body)
         digest = digest or 'sha256:' + hashlib.sha256(body).hexdigest()
+        if self.cache is not None and self.cache.get(digest):
+            return self.cache.get(digest)  # content addressed: the same digest has the same configs
         if top.get('manifests') is not None:
             platforms = platform_digests(top)
         else:
@@ -101,19 +158,23 @@ class RegistryReader(object):
                 raw, _digest = self._get(host, '/v2/%s/manifests/%s' % (repo, manifest_digest), INDEX_TYPES)
                 if raw is None:
                     raise Unknown('manifest %s is gone' % manifest_digest)
-                manifest = json.loads(raw.decode('utf-8'))
+                manifest = self._json(raw)
             config_digest = (manifest.get('config') or {}).get('digest')
             if not config_digest:
                 raise Unknown('no config in %s' % manifest_digest)
             raw, _digest = self._get(host, '/v2/%s/blobs/%s' % (repo, config_digest), '*/*')
             if raw is None:
                 raise Unknown('config %s is gone' % config_digest)
-            config = json.loads(raw.decode('utf-8'))
-            key = plat or format_platform(dict({'os': 'linux'}, **dict((k, config.get(k)) for k in ('os', 'architecture', 'variant')
-                                                                         if config.get(k))))
+            config = self._json(raw)
+            key = plat or format_platform(dict({'os': 'linux'}, **dict(
+                (k, config.get(k)) for k in ('os', 'architecture', 'variant') if config.get(k))))
             configs[key] = config
             named[key] = manifest_digest
-        return {'digest': digest, 'platform_digests': named, 'configs': configs}
+        found = {'digest': digest, 'platform_digests': named,
+                 'configs': dict((k, {'config': {'Labels': _labels(v)}}) for k, v in configs.items())}
+        if self.cache is not None:
+            self.cache.put(digest, found)
+        return found
 
     def close(self):
         for conn in self.connections.values():

@@ -111,12 +111,15 @@ class BakeRun(object):
 
     def _under_lock(self, base, env, targets, requested, found):
         params = self.params
-        checker = Checker(params, env, base, params['working_dir'])
+        checker = Checker(params, env, base, params['working_dir'], writable=not self.check_mode)
         checker.run_command = self.run_command
         checks, known, recorded = {}, {}, {}
+        checker.prefetch([targets[n] for n in requested])
         for name in requested:
             reason, inputs, facts = checker.check(name, targets[name], found[name][0])
             checks[name], known[name], recorded[name] = (reason, inputs), facts, inputs
+        if not self.check_mode:
+            checker.registry.cache.save()
         self.timings.step('outputs')
         stale, order = bplan.stale_targets(requested, targets, checks, dict((n, found[n][2]) for n in found),
                                            params['rebuild'], bcmd.variables_env(params))
@@ -176,12 +179,12 @@ class BakeRun(object):
         if params.get('metadata_file'):
             shutil.copyfile(metadata_file, params['metadata_file'])
         checker.remote_cache = {}
+        checker.prefetch([targets[n] for n in build_list])
         for name in build_list:
             entry = result['targets'][name]
             meta = metadata.get(name) or {}
             summary = bres.summary(meta)
-            entry.update(built=True, steps=steps.get(name), image_id=summary['image_id'], digest=summary['digest'],
-                         metadata=meta)
+            entry.update(built=True, steps=steps.get(name), image_id=summary['image_id'], digest=summary['digest'])
             if summary['platform_digests']:
                 entry['platform_digests'] = summary['platform_digests']
             if any(o['kind'] == 'push' for o in bcmd.outputs(targets[name])) and entry['tags']:
