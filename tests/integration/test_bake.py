@@ -327,3 +327,55 @@ def test_bake_bad_inputs(project):
     assert project.history() == history  # nothing built
     granted = project.run(files=['ent.hcl'], targets=['needs'], allow=['network.host'], set=[], check=True)
     assert not granted['failed'] and granted['stale_targets'] == ['needs'], granted.get('msg')
+
+
+FILES_BAKE = '''group "default" { targets = ["site", "tarball"] }
+target "site" {
+  context = "site"
+  secret = ["id=tok,env=BKF_TOKEN"]
+  output = ["type=local,dest=out/site"]
+}
+target "tarball" {
+  context = "site"
+  secret = ["id=tok,env=BKF_TOKEN"]
+  output = ["type=tar,dest=out/site.tar"]
+}
+'''
+
+
+def test_bake_file_outputs_and_secret_ids(project, tmp_path):
+    """File outputs are judged by the record beside them; a secret counts by its id, never by its value."""
+    root = str(tmp_path / 'files')
+    write(os.path.join(root, 'docker-bake.hcl'), FILES_BAKE)
+    write(os.path.join(root, 'site', 'Dockerfile'),
+          'FROM %s AS check\nRUN --mount=type=secret,id=tok,required=true test -s /run/secrets/tok && echo ok > /ok\n'
+          'FROM scratch\nCOPY --from=check /ok /ok\nCOPY index.html /\n' % BASE_IMAGE)
+    write(os.path.join(root, 'site', 'index.html'), '<p>site</p>\n')
+    args = dict(working_dir=root, files=['docker-bake.hcl'], set=[], variables={'BKF_TOKEN': 'first-secret'},
+                metadata_file=os.path.join(root, 'metadata.json'))
+
+    first = project.run(**args)
+    assert not first['failed'], first.get('msg')
+    assert first['built_targets'] == ['site', 'tarball']
+    assert open(os.path.join(root, 'out', 'site', 'ok')).read() == 'ok\n'
+    for name, dest in (('site', 'out/site'), ('tarball', 'out/site.tar')):
+        with open(os.path.join(root, dest + '.buildkit-fleet.json')) as handle:
+            record = json.load(handle)
+        assert record['fingerprint'] == first['targets'][name]['fingerprint']
+        assert first['targets'][name]['records'] == [os.path.join(root, dest + '.buildkit-fleet.json')]
+
+    history = project.history()
+    args['variables'] = {'BKF_TOKEN': 'another-secret'}  # only the value changed
+    predicted = project.run(check=True, **args)
+    assert predicted['stale_targets'] == [] and predicted['changed'] is False
+    again = project.run(**args)
+    assert again['built_targets'] == [] and again['changed'] is False
+    assert project.history() == history
+    assert 'another-secret' not in json.dumps(again['targets']) + json.dumps(again['definition'])
+
+    os.remove(os.path.join(root, 'out', 'site.tar'))
+    predicted = project.run(check=True, **args)
+    assert predicted['stale_targets'] == ['tarball'], predicted['stale_targets']
+    rebuilt = project.run(**args)
+    assert rebuilt['built_targets'] == ['tarball'] and 'does not exist' in rebuilt['targets']['tarball']['reason']
+    assert os.path.getsize(os.path.join(root, 'out', 'site.tar')) > 0
