@@ -3,7 +3,6 @@ of three, a base and a target that uses it through `target:`), changed step by s
 then the real run, and reads the result back from the registry, Docker and the builder's build history."""
 import json
 import os
-import subprocess
 import uuid
 
 import pytest
