@@ -384,3 +384,16 @@ def test_remote_pool_spreads_and_fails_over(tmp_path):
     finally:
         for container, _port in containers:
             container.remove(force=True)
+
+
+def test_build_without_platforms_is_placed_on_the_first_nodes_platform(pool, main_docker, docker2):
+    nodes = pool['nodes']
+    token = unique('np')
+    ctx = context_dir(pool['work'], DOCKERFILE % token, {'src.txt': 'x\n'}, busyboxes=('amd64',))
+    key = pl.placement_key(pool['name'], pl.identity(str(ctx), 'Dockerfile', ''), 'linux/amd64')
+    expected = pl.order(key, [nodes['a'], nodes['b']])[0]
+    done = pool['run']('buildkit_build', builder=pool['name'], buildx_config=pool['store'], context=str(ctx))
+    assert not done['failed'] and done['placement']['applied'], done
+    assert list(done['placement']['platforms']) == ['linux/amd64']
+    assert placed(done)['node'] == expected and '--platform' not in done['command']
+    assert where(pool, token, main_docker, docker2) == [k for k in ('a', 'b') if nodes[k] == expected]
