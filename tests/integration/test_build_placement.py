@@ -397,3 +397,15 @@ def test_build_without_platforms_is_placed_on_the_first_nodes_platform(pool, mai
     assert list(done['placement']['platforms']) == ['linux/amd64']
     assert placed(done)['node'] == expected and '--platform' not in done['command']
     assert where(pool, token, main_docker, docker2) == [k for k in ('a', 'b') if nodes[k] == expected]
+
+
+def test_bad_placement_inputs_name_the_option(pool, tmp_path):
+    before = store_snapshot(pool['store'])
+    ctx = context_dir(tmp_path, 'FROM scratch\n')
+    bad = pool['run']('buildkit_build', builder=pool['name'], buildx_config=pool['store'], context=str(ctx),
+                      placement_timeout=0)
+    assert bad['failed'] and "placement_timeout" in bad['msg'] and "'0'" in bad['msg'], bad['msg']
+    bad = pool['run']('buildkit_build', builder=pool['name'], buildx_config=pool['store'], context=str(ctx),
+                      placement='nearest')
+    assert bad['failed'] and 'placement' in bad['msg'] and 'nearest' in bad['msg'], bad['msg']
+    assert store_snapshot(pool['store']) == before
