@@ -356,7 +356,8 @@ def test_bake_file_outputs_and_secret_ids(project, tmp_path):
     first = project.run(**args)
     assert not first['failed'], first.get('msg')
     assert first['built_targets'] == ['site', 'tarball']
-    assert open(os.path.join(root, 'out', 'site', 'ok')).read() == 'ok\n'
+    with open(os.path.join(root, 'out', 'site', 'ok')) as handle:
+        assert handle.read() == 'ok\n'
     for name, dest in (('site', 'out/site'), ('tarball', 'out/site.tar')):
         with open(os.path.join(root, dest + '.buildkit-fleet.json')) as handle:
             record = json.load(handle)
