@@ -83,6 +83,7 @@ def substrings(world):
     return [
         ('tcp://arm-host:2376', world['tls'].url),
         ('registry.example.com/app', '%s/%s/app' % (REGISTRY, P)),
+        ('registry.example.com/api', '%s/%s/api' % (REGISTRY, P)), ('/srv/api', world['context']),
         ('registry.internal:5000', REGISTRY),
         ('/etc/docker/certs/ca.pem', certs['ca']), ('/etc/docker/certs/cert.pem', certs['cert']),
         ('/etc/docker/certs/key.pem', certs['key']),
@@ -175,6 +176,7 @@ NOT_RUNNABLE = {
         'the SSH fleet inventory needs three SSH hosts: extensions/molecule/sshfleet runs this inventory',
     ('docs/docsite/rst/guide_buildkit_builder_info.rst', 'block 2 (yaml): name: ci0'):
         'a sample of a result, not an input',
+    ('docs/docsite/rst/guide_buildkit_build.rst', 'block 3 (yaml): placement:'): 'a sample of a result, not an input',
 }
 
 EXAMPLES = docs.all_examples()
