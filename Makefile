@@ -21,7 +21,7 @@ DSA_WARNING := ignore:DSA is deprecated:UserWarning:ansible._internal._ssh._ssh_
 comma := ,
 export PYTHONWARNINGS := $(if $(PYTHONWARNINGS),$(PYTHONWARNINGS)$(comma))$(DSA_WARNING)
 
-.PHONY: setup deps collection demo test unit integration lint sanity docs-lint docs ee importer bench bench-build bench-fleet bench-sshfleet molecule
+.PHONY: setup deps collection demo test unit integration lint sanity docs-lint docs ee importer bench bench-build bench-fleet bench-sshfleet bench-placement bench-farm bench-bake molecule
 
 setup: deps
 	sudo_cmd=; [ "$$(id -u)" = 0 ] || sudo_cmd=sudo; $$sudo_cmd tests/harness/setup.sh
@@ -90,6 +90,18 @@ bench: setup collection
 
 bench-build: setup collection
 	$(PYTHON) bench/build_bench.py
+
+# Pools (two amd64 nodes on the two dockerds): placement by cache affinity vs buildx's choice and plain buildx.
+bench-placement: setup collection
+	$(PYTHON) bench/placement_bench.py
+
+# The build farm: a no-change rebuild from a fresh client over mutual TLS vs a warm local rebuild on the host.
+bench-farm: setup collection
+	$(PYTHON) bench/farm_bench.py
+
+# buildkit_bake: 7 unchanged targets skipped vs a fully cached `docker buildx bake`; 1 changed of 7 vs all 7.
+bench-bake: setup collection
+	$(PYTHON) bench/bake_bench.py
 
 # binfmt_misc is only read (shared lock): the builder role's no-op converge vs a read-only playbook, check mode 20 vs 1.
 bench-fleet: setup collection
