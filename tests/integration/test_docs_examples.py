@@ -84,6 +84,7 @@ def substrings(world):
         ('tcp://arm-host:2376', world['tls'].url),
         ('registry.example.com/app', '%s/%s/app' % (REGISTRY, P)),
         ('registry.example.com/api', '%s/%s/api' % (REGISTRY, P)), ('/srv/api', world['context']),
+        ('/srv/shop', world['shop']),
         ('registry.internal:5000', REGISTRY),
         ('/etc/docker/certs/ca.pem', certs['ca']), ('/etc/docker/certs/cert.pem', certs['cert']),
         ('/etc/docker/certs/key.pem', certs['key']),
@@ -132,6 +133,8 @@ PRELUDES = {
         SHARED_CI, {'name': 'PRELUDE ... stopped, as the guide\'s last example expects',
                     'buildkit.fleet.buildkit_builder': {'name': P + 'ci', 'state': 'stopped'}}],
     'plugins/modules/buildkit_prune.py': [SHARED_CI, ORPHAN_VOLUME],
+    'plugins/modules/buildkit_bake.py': [SHARED_CI],
+    'docs/docsite/rst/guide_buildkit_bake.rst': [SHARED_CI],
     'docs/docsite/rst/guide_buildkit_prune.rst': [
         SHARED_CI, ORPHAN_VOLUME,
         {'name': 'PRELUDE the builders the loop names',
@@ -206,6 +209,7 @@ def world(tmp_path_factory, docker_client):
     world['certs'] = docs.make_certs(str(base))
     world['farm_dir'] = str(base / 'farm')
     make_pki(world['farm_dir'], sans=FARM_SANS)
+    make_bake_dirs(world)
     world['tls'] = docs.TlsDaemon(world['certs'], docs.D2_SOCK[len('unix://'):])
     docker_client.networks.create(P + 'builders', ipam=docker.types.IPAMConfig(
         pool_configs=[docker.types.IPAMPool(subnet=subnet(3))]))
@@ -222,7 +226,7 @@ def world(tmp_path_factory, docker_client):
 
 
 def inventory(world, source):
-    groups = set(['builders'] + [EXACT_BY_SOURCE.get(source, {}).get('builders', EXACT['builders'])])
+    groups = set(['builders', 'buildhost'] + [EXACT_BY_SOURCE.get(source, {}).get('builders', EXACT['builders'])])
     data = {'all': {'hosts': {'localhost': {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable,
                                             'ansible_become_method': 'su'}},
                     'children': dict((g, {'hosts': {'localhost': None}}) for g in groups)}}
@@ -232,10 +236,61 @@ def inventory(world, source):
     return path
 
 
+# Per file, paths that name another directory there (tried before the shared ones).
+SUBSTRINGS_BY_SOURCE = {
+    'plugins/modules/buildkit_bake.py': lambda world: [('/srv/app', world['bake_app'])],
+}
+
+
 def subst_for(world, source, value):
     exact = dict(EXACT)
     exact.update(EXACT_BY_SOURCE.get(source, {}))
-    return docs.substitute(value, exact, substrings(world))
+    own = SUBSTRINGS_BY_SOURCE.get(source)
+    return docs.substitute(value, exact, (own(world) if own else []) + substrings(world))
+
+
+# The bake files the buildkit_bake examples name (/srv/app): a default group of two images, an override file.
+BAKE_APP = {
+    'docker-bake.hcl': ('variable "TAG" { default = "dev" }\n'
+                        'variable "REGISTRY" { default = "%s/%s" }\n'
+                        'group "default" { targets = ["web", "api"] }\n'
+                        'target "web" {\n  context = "web"\n  args = { GREETING = "hello" }\n'
+                        '  tags = ["${REGISTRY}/bake-web:${TAG}"]\n}\n'
+                        'target "api" {\n  context = "api"\n  tags = ["${REGISTRY}/bake-api:${TAG}"]\n}\n'),
+    'docker-bake.override.hcl': 'target "web" {\n  labels = { "org.example.override" = "yes" }\n}\n',
+    'web/Dockerfile': 'FROM scratch\nARG GREETING\nCOPY hello.txt /hello.txt\n',
+    'web/hello.txt': 'web\n',
+    'api/Dockerfile': 'FROM scratch\nCOPY hello.txt /hello.txt\n',
+    'api/hello.txt': 'api\n',
+}
+# The contexts of the guide's shop (its bake file is the guide's own hcl block, saved where the guide says).
+SHOP_FILE = ('docs/docsite/rst/guide_buildkit_bake.rst', 'block 1 (hcl)')
+SHOP_PLAY = ('docs/docsite/rst/guide_buildkit_bake.rst', 'Build the shop images that changed')
+# A file the docs tell the user to save: judged by the example that uses it.
+FILE_BLOCKS = {SHOP_FILE: SHOP_PLAY}
+SHOP_CONTEXTS = ['base', 'web', 'api', 'workers/mail', 'workers/search', 'workers/thumbs']
+
+
+def write_files(root, files):
+    for rel, text in files.items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, 'w') as handle:
+            handle.write(text)
+
+
+def make_bake_dirs(world):
+    world['bake_app'] = os.path.join(world['base'], 'bake-app')
+    write_files(world['bake_app'], dict((k, v % (REGISTRY, P) if '%s' in v else v) for k, v in BAKE_APP.items()))
+    world['shop'] = os.path.join(world['base'], 'shop')
+    files = dict(('%s/Dockerfile' % c, 'FROM scratch\nARG TAG\nCOPY hello.txt /%s.txt\n' % c.replace('/', '-'))
+                 for c in SHOP_CONTEXTS)
+    files.update(('%s/hello.txt' % c, c + '\n') for c in SHOP_CONTEXTS + ['app'])
+    files['app/Dockerfile'] = 'FROM base\nCOPY hello.txt /app.txt\n'
+    shop = [e for e in EXAMPLES if (e.source, e.title) == SHOP_FILE]
+    assert shop, 'the bake guide has no hcl block to save as /srv/shop/docker-bake.hcl'
+    files['docker-bake.hcl'] = shop[0].body.replace('registry.example.com', '%s/%s' % (REGISTRY, P))
+    write_files(world['shop'], files)
 
 
 def binfmt_paths(world):
@@ -357,8 +412,12 @@ def run_play(world, example):
     play = subst_for(world, example.source, example.body)
     play['tasks'] = list(play.get('tasks') or []) + PLAY_CHECKS.get((example.source, example.title), [])
     path = os.path.join(world['base'], 'play-%s-%d.yml' % (example.source.replace('/', '_'), example.block))
+    plays = [play]
+    if example.source in PRELUDES:  # what the play expects to exist, in a play of its own before it
+        plays.insert(0, {'name': 'PRELUDE', 'hosts': 'localhost', 'gather_facts': False,
+                         'tasks': PRELUDES[example.source]})
     with open(path, 'w') as handle:
-        yaml.safe_dump([play], handle, sort_keys=False)
+        yaml.safe_dump(plays, handle, sort_keys=False)
     extra = binfmt_paths(world) if example.source in BINFMT_SOURCES else {}
     extra = dict((k, v) for k, v in extra.items() if k.startswith('qemu_'))
     if example.source in BINFMT_SOURCES:
@@ -518,6 +577,18 @@ def check_build(args, state, world):
                 assert set(args['platforms']) <= set(oci_platforms(out['dest'])), (args['platforms'], out['dest'])
 
 
+def check_bake(args, result, state):
+    """Every target of the run is there: pushed tags in the registry, loaded tags in Docker."""
+    assert result.get('targets'), 'no targets in the result: %s' % result
+    for name, target in result['targets'].items():
+        for tag in target.get('tags') or []:
+            if args.get('push') or (tag.startswith(REGISTRY + '/') and not args.get('load')):  # --push or type=registry
+                repo, ref = tag[len(REGISTRY) + 1:].rsplit(':', 1)
+                assert manifest(repo, ref), 'bake target %s: %s not in the registry' % (name, tag)
+            elif args.get('load'):
+                assert tag in state['images'], 'bake target %s: %s not in docker: %s' % (name, tag, state['images'])
+
+
 def check_task_promise(example, item, world):
     task, state = item['task'], item['state']
     module = docs.task_module(task)
@@ -567,6 +638,8 @@ def check_task_promise(example, item, world):
         if args.get('credentials'):  # from the result: other tests may register the kernel's handlers meanwhile
             for handler in last['handlers']:
                 assert 'C' in handler['after']['flags'], 'handler without C: %s' % handler
+    elif module == 'buildkit.fleet.buildkit_bake':
+        check_bake(args, last, state)
     elif module == 'buildkit.fleet.buildkit_remote_builder':
         present = args.get('state', 'present') == 'present'
         assert (args['name'].lower() in state['store']) == present, 'store entry of %s: %s' % (args['name'], state['store'])
@@ -588,7 +661,9 @@ def test_documented_example_works_as_pasted(world, example):
             whole = yaml.safe_load(handle)
         assert docs.is_subset(example.body, whole), '%s says what %s does not' % (example.id, EXCERPTS[key])
         return
-    if example.kind in ('other', 'invalid') or (example.kind == 'command' and key not in COMMANDS):
+    if key in FILE_BLOCKS:
+        example = [e for e in EXAMPLES if (e.source, e.title) == FILE_BLOCKS[key]][0]
+    elif example.kind in ('other', 'invalid') or (example.kind == 'command' and key not in COMMANDS):
         pytest.fail('%s is neither a task, a play nor a known command: run it here (COMMANDS, a runner) or list it '
                     'in NOT_RUNNABLE with the reason (block: %r)' % (example.id, example.body))
     item = outcome(world, example)
@@ -610,6 +685,10 @@ def test_documented_example_works_as_pasted(world, example):
         play = item['task']
         defaults = (play.get('module_defaults') or {}).get('group/buildkit.fleet.buildkit') or {}
         for task in play.get('tasks') or []:
+            if 'buildkit.fleet.buildkit_bake' in task:
+                runs = [r for n, r in item['results'] if n == task.get('name')]
+                assert runs, 'the bake task did not run'
+                check_bake(task['buildkit.fleet.buildkit_bake'], runs[-1], state)
             if 'buildkit.fleet.buildkit_builder' in task:
                 check_builder(task['buildkit.fleet.buildkit_builder'], state, world,
                               daemon_of(defaults.get('docker_host'), state, world))
@@ -634,6 +713,7 @@ def test_documented_example_works_as_pasted(world, example):
 def test_every_documented_file_is_searched():
     """The lists above name only examples that exist (a renamed or removed example must leave them)."""
     ids = set((e.source, e.title) for e in EXAMPLES)
-    stale = [k for k in list(NOT_RUNNABLE) + list(EXCERPTS) + list(COMMANDS) + [(s, None) for s in PRELUDES]
+    stale = [k for k in list(NOT_RUNNABLE) + list(EXCERPTS) + list(COMMANDS) + list(FILE_BLOCKS) + list(FILE_BLOCKS.values())
+             + [(s, None) for s in PRELUDES]
              if (k[1] is not None and k not in ids) or (k[1] is None and k[0] not in SOURCES)]
     assert not stale, 'listed but not found in the docs: %s' % stale
