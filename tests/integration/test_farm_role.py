@@ -399,3 +399,24 @@ def test_farm_and_client_converge_build_natively_and_renew(farm, docker_client, 
     assert len(steps) == 4 and all(re.search(r'^#%s CACHED' % step, log, re.M) for step in steps), log
     rc, results, seconds, out = site(farm)
     assert rc == 0 and changed(results) == [], (changed(results), out[-4000:])
+
+
+def test_port_in_use_and_unreachable_farm_fail_naming_them(farm, docker_client):
+    """A farm port some process holds fails the host naming serve.port and the port, with no builder left; a client
+    given a farm that does not serve yet fails naming the endpoint, with nothing written into its buildx store."""
+    port = farm.hosts['farm-a']['farm_port']
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind(('0.0.0.0', port))
+        holder.listen(1)
+        rc, results, _t, out = farm.play([farm.role('main', hosts='farm-a')])
+    assert rc != 0
+    messages = ' '.join(str(m) for _n, host, m in failed(results) if host == 'farm-a')
+    assert 'serve.port' in messages and str(port) in messages, out[-4000:]
+    assert not docker_client.containers.list(all=True, filters={'name': 'buildx_buildkit_%s0' % farm.builder})
+
+    rc, results, _t, out = farm.play([farm.role('client', hosts='controller')])
+    assert rc != 0
+    messages = ' '.join(str(m) for _n, _h, m in failed(results))
+    assert 'tcp://127.0.0.1:%d' % port in messages and 'nodes[0]' in messages, out[-4000:]
+    assert not os.path.exists(os.path.join(farm.client_buildx, 'instances', farm.common['farm_client_builder']))
