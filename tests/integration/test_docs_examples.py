@@ -25,6 +25,7 @@ import fnmatch
 import json
 import os
 import platform
+import subprocess
 import sys
 import tarfile
 import time
@@ -74,6 +75,7 @@ EXACT_BY_SOURCE = {
     'docs/docsite/rst/guide_docker_connection.rst': {'ci': P + 'cic'},
     'plugins/modules/buildkit_builder.py': {'ci': P + 'cib', 'farm': P + 'farmn', 1234: FARM_PORTS['builder']},
     'plugins/modules/buildkit_remote_builder.py': {'farm': P + 'farmr'},
+    'docs/docsite/rst/guide_buildkit_remote_builder.rst': {'farm': P + 'farmg'},
 }
 
 
@@ -122,10 +124,11 @@ def farm_node(node, daemon, port, platform):
                   'key': '{{ farm_dir }}/server-key.pem'}}}
 
 
+FARM_NODES = [farm_node('farma', docs.MAIN_SOCK, FARM_PORTS['a'], 'linux/amd64'),
+              farm_node('farmb', docs.D2_SOCK, FARM_PORTS['b'], 'linux/arm64')]
 PRELUDES = {
-    'plugins/modules/buildkit_remote_builder.py': [
-        farm_node('farma', docs.MAIN_SOCK, FARM_PORTS['a'], 'linux/amd64'),
-        farm_node('farmb', docs.D2_SOCK, FARM_PORTS['b'], 'linux/arm64')],
+    'plugins/modules/buildkit_remote_builder.py': FARM_NODES,
+    'docs/docsite/rst/guide_buildkit_remote_builder.rst': FARM_NODES,
     'plugins/modules/buildkit_build.py': [SHARED_CI],
     'docs/docsite/rst/guide_buildkit_build.rst': [SHARED_CI],
     'plugins/modules/buildkit_builder_info.py': [SHARED_CI],
@@ -152,7 +155,9 @@ BINFMT_CHANGERS = ('plugins/modules/binfmt_misc.py',)  # its examples change the
 BINFMT_SOURCES = ('plugins/modules/binfmt_misc.py', 'docs/docsite/rst/guide_binfmt_misc.rst', 'roles/qemu/README.md')
 
 FLEET_COMMAND = ['ansible-playbook -i docs/fleet/inventory.yml docs/fleet/fleet.yml']
-COMMANDS = {  # shell snippets run here, by what they run
+COMMANDS = {  # shell snippets run here, by what they run ('shell': as written, in the docs' build context)
+    ('docs/docsite/rst/guide_buildkit_remote_builder.rst',
+     'block 2 (sh): $ docker buildx create --name farm --driver remote --node farm-amd64 --platform linux/amd64 \\'): 'shell',
     ('README.md', 'block 8 (sh): ansible-playbook -i docs/fleet/inventory.yml docs/fleet/fleet.yml'): 'fleet',
     ('roles/builder/README.md', 'block 2 (sh): ansible-playbook -i docs/fleet/inventory.yml docs/fleet/fleet.yml'): 'fleet',
 }
@@ -268,6 +273,9 @@ SHOP_FILE = ('docs/docsite/rst/guide_buildkit_bake.rst', 'block 1 (hcl)')
 SHOP_PLAY = ('docs/docsite/rst/guide_buildkit_bake.rst', 'Build the shop images that changed')
 # A file the docs tell the user to save: judged by the example that uses it.
 FILE_BLOCKS = {SHOP_FILE: SHOP_PLAY}
+# A listing of the buildx store: after the example that writes it, each listed file is there.
+STORE_LISTINGS = {('docs/docsite/rst/guide_buildkit_remote_builder.rst', 'block 3 (text)'):
+                  ('docs/docsite/rst/guide_buildkit_remote_builder.rst', 'The farm, one node per architecture')}
 SHOP_CONTEXTS = ['base', 'web', 'api', 'workers/mail', 'workers/search', 'workers/thumbs']
 
 
@@ -432,6 +440,18 @@ def run_play(world, example):
     return {'rc': rc, 'results': results, 'state': state, 'task': play, 'output': output}
 
 
+def run_shell(world, example):
+    """A console snippet as a user types it: prompts dropped, continued lines joined, run by bash in the build
+    context with the test's BUILDX_CONFIG and DOCKER_CONFIG; every command must succeed."""
+    script = '\n'.join(example.body).replace('\\\n', ' ')
+    script = '\n'.join(line[2:] if line.startswith('$ ') else line for line in script.splitlines())
+    script = subst_for(world, example.source, script)
+    proc = subprocess.run(['bash', '-euo', 'pipefail', '-c', script], cwd=world['context'], capture_output=True,
+                          text=True, timeout=300, env=dict(os.environ, **world['env']), check=False)
+    return {'rc': proc.returncode, 'results': [], 'state': snapshot(world), 'output': proc.stdout + proc.stderr,
+            'script': script}
+
+
 FLEET_EXACT = {'ci': P + 'fci', 'ci2': P + 'fci2', 'builders': P + 'fnet', '10.210.0.0/24': subnet(4)}
 
 
@@ -481,6 +501,8 @@ def _run_outcome(world, example):
         return runs[example.source][example.title]
     if example.kind == 'play':
         return run_play(world, example)
+    if COMMANDS.get((example.source, example.title)) == 'shell':
+        return run_shell(world, example)
     if COMMANDS.get((example.source, example.title)) == 'fleet':
         if 'fleet' not in runs:
             runs['fleet'] = run_fleet(world)
@@ -661,6 +683,15 @@ def test_documented_example_works_as_pasted(world, example):
             whole = yaml.safe_load(handle)
         assert docs.is_subset(example.body, whole), '%s says what %s does not' % (example.id, EXCERPTS[key])
         return
+    if key in STORE_LISTINGS:
+        writer = [e for e in EXAMPLES if (e.source, e.title) == STORE_LISTINGS[key]][0]
+        assert not outcome(world, writer)['results'][-1].get('failed'), 'the example that writes the store failed'
+        name = subst_for(world, example.source, 'farm')
+        listed = [line.split()[0] for line in example.body.splitlines()[1:] if line.strip() and '...' not in line]
+        missing = [rel for rel in listed if not os.path.isfile(os.path.join(world['buildx_config'], *[
+            (name.lower() if rel.startswith('instances/') else name) if part == 'farm' else part for part in rel.split('/')]))]
+        assert not missing, 'listed but not in the store: %s' % missing
+        return
     if key in FILE_BLOCKS:
         example = [e for e in EXAMPLES if (e.source, e.title) == FILE_BLOCKS[key]][0]
     elif example.kind in ('other', 'invalid') or (example.kind == 'command' and key not in COMMANDS):
@@ -699,6 +730,9 @@ def test_documented_example_works_as_pasted(world, example):
                     assert state['networks']['main'].get(net['name']) == [net['subnet']], (net, state['networks'])
             if role['role'] == 'buildkit.fleet.qemu':
                 check_binfmt_present(rvars['qemu_platforms'], state)
+    elif COMMANDS.get(key) == 'shell':
+        if 'buildx create --name farm ' in item['script']:  # the guide's buildx twin of the module's task
+            assert 'farm' in state['store'], 'no builder farm in the store: %s' % state['store']
     else:  # the fleet playbook: each host's builders on its own daemon
         hosts = item['inventory']['builders']['hosts']
         for host in hosts.values():
@@ -714,6 +748,7 @@ def test_every_documented_file_is_searched():
     """The lists above name only examples that exist (a renamed or removed example must leave them)."""
     ids = set((e.source, e.title) for e in EXAMPLES)
     stale = [k for k in list(NOT_RUNNABLE) + list(EXCERPTS) + list(COMMANDS) + list(FILE_BLOCKS) + list(FILE_BLOCKS.values())
+             + list(STORE_LISTINGS) + list(STORE_LISTINGS.values())
              + [(s, None) for s in PRELUDES]
              if (k[1] is not None and k not in ids) or (k[1] is None and k[0] not in SOURCES)]
     assert not stale, 'listed but not found in the docs: %s' % stale
