@@ -24,7 +24,7 @@ description:
   - A target is B(stale) when an output does not hold its fingerprint (the image label
     C(buildkit.fleet.fingerprint) of a loaded or pushed image, or the record C(<dest>.buildkit-fleet.json) beside
     a file output), when an output is missing, when it has no output to check, or when a target it uses is stale.
-  - All stale targets are built in B(one) C(bake) call, so bake's own deduplication and parallelism apply; each
+  - All stale targets are built in B(one) C(bake) call (one per node of a pool, see O(placement)), so bake's own deduplication and parallelism apply; each
     image is labelled with its fingerprint and with the digests of its inputs (C(buildkit.fleet.bake.inputs)), from
     which the next run tells which input changed - a file, a variable, the definition, a dependency.
 author:
@@ -129,6 +129,45 @@ options:
       - Seconds the bake call may take; then bake is stopped and the task fails.
     type: int
     default: 3600
+  placement:
+    description:
+      - How the node of each stale target is chosen when more than one node of the builder serves a platform the
+        target builds (a pool), as O(buildkit.fleet.buildkit_build#module:placement) of M(buildkit.fleet.buildkit_build).
+      - V(affinity) - rendezvous (highest-random-weight) hashing of the builder name, the target's identity (its bake
+        target name, its context location and its Dockerfile path; not the file contents, so a changed file stays on
+        the node whose cache is warm) and the platform over the nodes of the pool. The same target lands on the
+        same node every time, different targets spread over the pool, and adding or removing a node moves only the
+        targets that hash to it. A chosen node that is stopped, unreachable or does not answer within
+        O(placement_timeout) is skipped and the next node in hash order takes the target; a bake call that fails
+        because its node went away meanwhile is run again on the next node.
+      - The stale targets are grouped by their chosen nodes and each group is built by one C(bake) call (the calls
+        run in parallel) through a view of the builder that names only those nodes, in a private buildx store in
+        the module's temporary directory (their containers are reused as they are); the user's buildx store and
+        the builder are not changed.
+      - Targets that use each other through C(target:) contexts are built in the same call (bake builds the
+        dependency inside its dependent's build), placed by the target no other target of the group uses.
+      - V(buildx) - buildx chooses, as before version 0.2.0 - one C(bake) call for all stale targets, on the first
+        node that supports each platform, and the build fails when that node is down.
+      - A node that declares platforms in the buildx store serves exactly those; when no node declares a platform,
+        the nodes without declared platforms serve what their BuildKit workers report - natively if any node
+        runs it natively, else through QEMU.
+      - Where every platform has one node (a builder with one node, or one node per platform), both choices
+        behave the same - one C(bake) call, and no node is asked before the build. A run that builds nothing
+        asks no node either.
+      - Outputs that buildx cannot join across nodes (V(oci), V(tar), C(type=docker) / O(load)) put all platforms of
+        a target on one node, placed by the set of platforms over the nodes that serve all of them.
+      - Placement works for V(docker-container) and V(remote) builders; other drivers are left to buildx.
+    type: str
+    choices: [affinity, buildx]
+    default: affinity
+    version_added: 0.2.0
+  placement_timeout:
+    description:
+      - Seconds the nodes of a pool may take to answer the health check (asked in parallel) before placement skips
+        the ones that did not answer.
+    type: int
+    default: 10
+    version_added: 0.2.0
 notes:
   - A target counts as built from its inputs only when every one of its outputs can be checked - a loaded image
     (C(type=docker)) and a pushed one (C(type=registry), or C(type=image,push=true)) need tags; file outputs
@@ -182,6 +221,12 @@ targets:
     - C(reasons) lists each reason to build - an output missing or built from other inputs, the inputs that
       changed (C(files in the context), C(Dockerfile), C(variable NAME), C(definition (args.NAME, ...)),
       C(dependency NAME)), a dependency rebuilt.
+    - C(placement) (of a stale target) - the node that builds it (C(node); the first platform's when its
+      platforms are spread), why (C(reason) - V(affinity), V(failover), V(only node), V(boot), as in
+      M(buildkit.fleet.buildkit_build)'s RV(buildkit.fleet.buildkit_build#module:placement.platforms)), the nodes
+      skipped before it with their state (C(failover_from)), the pool in hash order (C(order)), C(by) (V(hash) or
+      V(store)), C(applied), the target its dependency group was placed by (C(placed_by)) and the decision per
+      platform (C(platforms)).
     - C(digest) is the image digest of bake's metadata (the index of a pushed image), C(platform_digests) the
       manifest digest of each platform (from the registry for pushed images), C(steps) the Dockerfile
       instruction steps of a built target (C(total), C(cached), C(executed), C(pulled)) as
@@ -191,7 +236,50 @@ targets:
   sample:
     web: {built: true, stale: true, reason: "inputs changed: files in the context", fingerprint: "sha256:3a5b...",
           tags: ["registry.example.com/web:1"], depends_on: [], digest: "sha256:afe0...",
-          platform_digests: {linux/amd64: "sha256:bd6e..."}, steps: {total: 2, cached: 1, executed: 1, pulled: 0}}
+          platform_digests: {linux/amd64: "sha256:bd6e..."}, steps: {total: 2, cached: 1, executed: 1, pulled: 0},
+          placement: {node: ci1, reason: failover, failover_from: [{node: ci0, state: stopped}], order: [ci0, ci1],
+                      by: hash, applied: true, placed_by: web, platforms: {linux/amd64: {node: ci1, reason: failover}}}}
+placement:
+  description:
+    - How the stale targets were placed on the nodes of the builder (or, in check mode, would be); see O(placement).
+      Each stale target's own decision is in C(targets.<name>.placement).
+    - Not returned when nothing is stale (no node is asked).
+  returned: when a target was built, would be built (check mode), or the build failed
+  type: dict
+  version_added: 0.2.0
+  contains:
+    mode:
+      description: The O(placement) in force.
+      type: str
+      sample: affinity
+    applied:
+      description:
+        - Whether the module chose the nodes and built through views of them; V(false) when buildx chose (V(buildx)
+          mode, one node per platform, another driver, or no usable node).
+      type: bool
+      sample: true
+    note:
+      description: Why buildx chose the nodes, when it did.
+      type: str
+      returned: when buildx chose the nodes of a target
+    nodes_asked:
+      description:
+        - "The nodes asked before the build, with what they answered - V(healthy), V(stopped), V(inactive) (no
+          container), C(unreachable: ...), C(not answering: ...), C(no answer within <n>s)."
+      type: dict
+      sample: {ci0: stopped, ci1: healthy}
+    calls:
+      description:
+        - The C(bake) calls, each with the nodes of its view (empty - the builder as it is, buildx chooses), its
+          targets and, when there were several calls, its command line.
+      type: list
+      elements: dict
+      sample: [{nodes: [ci0], targets: [web, api]}, {nodes: [ci1], targets: [base, app]}]
+  sample:
+    mode: affinity
+    applied: true
+    nodes_asked: {ci0: stopped, ci1: healthy}
+    calls: [{nodes: [ci1], targets: [web, api]}]
 order:
   description: The requested targets, each after the targets it uses.
   returned: when the inputs were valid
@@ -217,7 +305,9 @@ definition:
   returned: when the inputs were valid
   type: dict
 command:
-  description: The bake command line of the build (empty when nothing is stale).
+  description:
+    - The bake command line of the build (empty when nothing is stale); the first call's when the stale targets were
+      spread over several nodes (each call's is in RV(placement.calls)).
   returned: when the inputs were valid
   type: list
   elements: str
@@ -241,7 +331,7 @@ build_duration:
 timings:
   description:
     - Seconds spent in the main steps - C(check), C(resolve) (C(bake --print)), C(fingerprint), C(lock),
-      C(outputs) (are they up to date), C(build) and C(results).
+      C(outputs) (are they up to date), C(placement) (nodes asked and chosen), C(build) and C(results).
   returned: when the inputs were valid
   type: dict
 failed_step:
@@ -279,6 +369,8 @@ def argument_spec():
         metadata_file=dict(type='path'),
         rebuild=dict(type='str', default='changed', choices=['changed', 'always']),
         build_timeout=dict(type='int', default=3600),
+        placement=dict(type='str', default='affinity', choices=['affinity', 'buildx']),
+        placement_timeout=dict(type='int', default=10),
     )
     return docker_module_spec(spec, store=True)
 
