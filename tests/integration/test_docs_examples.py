@@ -452,6 +452,158 @@ def run_shell(world, example):
             'script': script}
 
 
+# ------------------------------------------------------------------------------------- the farm's docs
+
+# The farm role's docs: an inventory block and a block of plays (the farm, its clients), run together on that
+# inventory, twice (the second converge changes nothing); then what the docs run on a client, and the play with
+# the user's own CA. Harness facts added to every host, never inside the examples: the local connection, a free
+# port each (both hosts are this machine), a daemon each (farm hosts in inventory order: the main dockerd, the
+# second), their own TLS dir and buildx store, the local image, the host network (the nodes push to the
+# registry on 127.0.0.1), the registry's config and the Python (not a builder role's local fact other tests
+# leave on this machine); per client its own buildx store and TLS dir.
+FARM_DOCS = {
+    'docs/docsite/rst/guide_build_farm.rst': {
+        'inventory': 'block 1 (yaml): farm:', 'plays': ['The farm', "The farm's clients"],
+        'client_command': 'block 3 (sh): $ docker buildx build --builder farm --platform linux/amd64,linux/arm64 '
+                          '-t registry.example/app:1 --push .',
+        'own_ca': 'The farm, certificates from the company CA'},
+    'roles/farm/README.md': {'inventory': 'block 1 (yaml): # inventory', 'plays': ['The farm', "The farm's clients"]},
+}
+FARM_EXACT = {'192.0.2.10': '127.0.0.1', '192.0.2.11': '127.0.0.1'}
+
+
+def farm_inventory(world, source, inventory):
+    base = os.path.join(world['base'], 'farm-' + source.replace('/', '_'))
+    inv = docs.substitute(inventory, FARM_EXACT, [])
+    local = {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}
+    for index, (name, host) in enumerate(sorted((inv['farm']['hosts'] or {}).items())):
+        host = dict(host or {}, **local)
+        host.update(farm_python=sys.executable, farm_port=free_port(), farm_docker_host=(docs.MAIN_SOCK, docs.D2_SOCK)[index % 2],
+                    farm_tls_dir=os.path.join(base, name, 'tls'), farm_buildx_config=os.path.join(base, name, 'buildx'),
+                    farm_builder_name=P + 'farm%d' % index,
+                    farm_builder_options={'pull': False, 'buildkitd_config_inline': REGISTRY_CONFIG,
+                                          'driver_opts': {'image': TEST_IMAGE, 'network': 'host'}})
+        inv['farm']['hosts'][name] = host
+    for name in list(inv['clients']['hosts'] or {}):
+        inv['clients']['hosts'][name] = dict(inv['clients']['hosts'][name] or {}, **local)
+        inv['clients']['hosts'][name].update(farm_client_buildx_config=os.path.join(base, name, 'buildx'),
+                                             farm_client_tls_dir=os.path.join(base, name, 'tls'))
+    path = os.path.join(base, 'inventory.yml')
+    os.makedirs(base, exist_ok=True)
+    with open(path, 'w') as handle:
+        yaml.safe_dump({'all': {'children': inv}}, handle)
+    return path, inv, base
+
+
+def company_ca(directory, passphrase):
+    """The user's own CA of the docs (its key under a passphrase)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    import datetime
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, P + ' company CA')])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=400))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(key, hashes.SHA256()))
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, 'build-ca.pem'), 'wb') as handle:
+        handle.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(os.path.join(directory, 'build-ca-key.pem'), 'wb') as handle:
+        handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.BestAvailableEncryption(passphrase.encode())))
+    return name
+
+
+def run_farm_docs(world, source):
+    spec = FARM_DOCS[source]
+    mine = dict(((e.title), e) for e in EXAMPLES if e.source == source)
+    path, inv, base = farm_inventory(world, source, mine[spec['inventory']].body)
+    pki = os.path.join(base, 'pki')
+    subs = [('/srv/ansible/farm-pki', pki), ('/srv/pki', os.path.join(base, 'company-pki'))] + substrings(world)
+    plays = [docs.substitute(mine[title].body, {}, subs) for title in spec['plays']]
+    playbook = os.path.join(base, 'site.yml')
+    with open(playbook, 'w') as handle:
+        yaml.safe_dump(plays, handle, sort_keys=False)
+    runs = []
+    for _round in range(2):
+        runs.append(docs.playbook(playbook, base, world['env'], inventory=path, tag='farm-site', timeout=900))
+    found = {'inventory': inv, 'runs': runs, 'state': snapshot(world), 'base': base}
+    if spec.get('client_command'):
+        client = sorted(inv['clients']['hosts'])[-1]
+        command = mine[spec['client_command']]
+        script = ' '.join(command.body).replace('$ ', '', 1)
+        script = subst_for(world, source, script)
+        proc = subprocess.run(['bash', '-euo', 'pipefail', '-c', script], cwd=world['context'], capture_output=True,
+                              text=True, timeout=600, check=False, env=dict(
+                                  os.environ, BUILDX_CONFIG=inv['clients']['hosts'][client]['farm_client_buildx_config']))
+        found['client_command'] = {'rc': proc.returncode, 'output': proc.stdout + proc.stderr, 'script': script}
+    if spec.get('own_ca'):
+        ca_name = company_ca(os.path.join(base, 'company-pki'), 'docs-ca-passphrase')
+        play = docs.substitute(mine[spec['own_ca']].body, {}, subs)
+        own = os.path.join(base, 'own-ca.yml')
+        with open(own, 'w') as handle:
+            yaml.safe_dump([play], handle, sort_keys=False)
+        rc, results, output = docs.playbook(own, base, world['env'], inventory=path, tag='farm-own-ca', timeout=900,
+                                            extra_vars={'vault_build_ca_passphrase': 'docs-ca-passphrase'})
+        found['own_ca'] = {'rc': rc, 'results': results, 'output': output, 'ca_name': ca_name}
+    return found
+
+
+def farm_outcome(world, source):
+    key = ('farm', source)
+    if key not in world['runs']:
+        try:
+            world['runs'][key] = run_farm_docs(world, source)
+        except Exception as exc:
+            world['runs'][key] = exc
+    if isinstance(world['runs'][key], Exception):
+        raise world['runs'][key]
+    return world['runs'][key]
+
+
+def check_farm_example(world, example):
+    spec = FARM_DOCS[example.source]
+    item = farm_outcome(world, example.source)
+    inv, state = item['inventory'], item['state']
+    if example.title == spec['inventory'] or example.title in spec['plays']:
+        (rc1, res1, out1), (rc2, res2, out2) = item['runs']
+        assert rc1 == 0, 'the farm plays failed: %s' % out1[-4000:]
+        assert rc2 == 0, 'the second run failed: %s' % out2[-4000:]
+        changed = [n for n, r in res2 if r.get('changed')]
+        assert not changed, 'the second converge changed: %s' % changed
+        for index, name in enumerate(sorted(inv['farm']['hosts'])):
+            host = inv['farm']['hosts'][name]
+            where = 'main' if host['farm_docker_host'] == docs.MAIN_SOCK else 'd2'
+            cont = state['containers'][where].get('buildx_buildkit_%s0' % host['farm_builder_name'])
+            assert cont and cont['running'], 'farm host %s: no running serving builder on %s' % (name, where)
+        for name, client in inv['clients']['hosts'].items():
+            store = os.path.join(client['farm_client_buildx_config'], 'instances', 'farm')
+            assert os.path.isfile(store), 'client %s has no builder farm in its store' % name
+    elif example.title == spec.get('client_command'):
+        run = item['client_command']
+        assert run['rc'] == 0, '%s failed: %s' % (run['script'], run['output'][-3000:])
+        assert manifest('%s/app' % P, '1'), 'the client build did not push %s/%s/app:1' % (REGISTRY, P)
+    elif example.title == spec.get('own_ca'):
+        run = item['own_ca']
+        assert run['rc'] == 0, 'the own-CA play failed: %s' % run['output'][-4000:]
+        assert 'docs-ca-passphrase' not in run['output'], 'the passphrase is in the output'
+        from cryptography import x509
+        for name, host in inv['farm']['hosts'].items():
+            certs = [os.path.join(d, f) for d, _s, fs in os.walk(host['farm_tls_dir']) for f in fs
+                     if f.endswith('.pem') and 'key' not in f and 'ca' not in f]
+            assert certs, 'no server certificate in %s' % host['farm_tls_dir']
+            for cert_path in certs:
+                with open(cert_path, 'rb') as handle:
+                    issuer = x509.load_pem_x509_certificate(handle.read()).issuer
+                assert issuer == run['ca_name'], '%s of %s is not issued by the company CA: %s' % (cert_path, name, issuer)
+    else:
+        raise AssertionError('no check for %s' % example.id)
+
+
 FLEET_EXACT = {'ci': P + 'fci', 'ci2': P + 'fci2', 'builders': P + 'fnet', '10.210.0.0/24': subnet(4)}
 
 
@@ -683,6 +835,9 @@ def test_documented_example_works_as_pasted(world, example):
             whole = yaml.safe_load(handle)
         assert docs.is_subset(example.body, whole), '%s says what %s does not' % (example.id, EXCERPTS[key])
         return
+    if example.source in FARM_DOCS:
+        check_farm_example(world, example)
+        return
     if key in STORE_LISTINGS:
         writer = [e for e in EXAMPLES if (e.source, e.title) == STORE_LISTINGS[key]][0]
         assert not outcome(world, writer)['results'][-1].get('failed'), 'the example that writes the store failed'
@@ -749,6 +904,8 @@ def test_every_documented_file_is_searched():
     ids = set((e.source, e.title) for e in EXAMPLES)
     stale = [k for k in list(NOT_RUNNABLE) + list(EXCERPTS) + list(COMMANDS) + list(FILE_BLOCKS) + list(FILE_BLOCKS.values())
              + list(STORE_LISTINGS) + list(STORE_LISTINGS.values())
+             + [(src, t) for src, spec in FARM_DOCS.items() for t in [spec['inventory']] + spec['plays']
+                + [spec[k] for k in ('client_command', 'own_ca') if spec.get(k)]]
              + [(s, None) for s in PRELUDES]
              if (k[1] is not None and k not in ids) or (k[1] is None and k[0] not in SOURCES)]
     assert not stale, 'listed but not found in the docs: %s' % stale
