@@ -111,3 +111,84 @@ def test_one_node_or_buildx_asks_nobody_and_one_call():
         assert bp.calls(groups, plans, ['web', 'api']) == [(None, ['web', 'api'])]
     entry = bp.target_entry(plans['web'], 'web')
     assert entry['node'] is None and not entry['applied'] and 'buildx' in entry['note']
+
+
+class _Checker(object):
+    remote_cache = {}
+
+    def prefetch(self, _definitions):
+        pass
+
+    def remote(self, _tag):
+        return None
+
+    def write_records(self, *_args):
+        return []
+
+    def close(self):
+        pass
+
+
+def _bake_run(lost):
+    """A BakeRun whose bake calls fail on the nodes in `lost` (which then answer `stopped`), no process run."""
+    from ansible_collections.buildkit.fleet.plugins.module_utils._bake import run as brun
+    run = brun.BakeRun({'builder': 'ci', 'buildx_config': '/nonexistent', 'placement': 'affinity', 'working_dir': '/w',
+                        'build_timeout': 60, 'placement_timeout': 5, 'metadata_file': None}, False, '/tmp', None)
+    run.stored = _stored(['n1', 'n2'])
+    calls = []
+
+    def probe_of(_base, _env):
+        def probe(names):
+            return dict((n, ('stopped', None) if n in lost and calls else (pl.HEALTHY, ['linux/amd64'])) for n in names)
+        return probe
+
+    def call(_base, _env, _targets, _found, key, members, _index):
+        calls.append((key, list(members)))
+        if any(node in lost for node, _platforms in key or ()):
+            return 1, 'ERROR: failed to receive status: rpc error: connection closed', {}, ['bake'] + list(members)
+        return 0, '', dict((m, {'containerimage.digest': 'sha256:' + 'a' * 64}) for m in members), ['bake'] + list(members)
+    run._probe, run._call = probe_of, call
+    return run, calls
+
+
+def _bake_inputs():
+    targets = dict(('t%d' % i, {'context': 't%d' % i, 'platforms': ['linux/amd64'], 'tags': []}) for i in range(8))
+    found = dict((n, ('sha256:%d' % i, None, {})) for i, n in enumerate(sorted(targets)))
+    result = {'targets': dict((n, {'tags': []}) for n in targets)}
+    return targets, found, result
+
+
+def test_a_call_whose_node_is_lost_runs_again_on_the_next_node():
+    run, calls = _bake_run(lost=['n1'])
+    targets, found, result = _bake_inputs()
+    build_list = sorted(targets)
+    placed = run._place([], {}, targets, build_list)
+    home = dict((n, bp.target_entry(placed['plans'][n], n)['node']) for n in build_list)
+    assert set(home.values()) == {'n1', 'n2'}
+    done = run._build([], {}, targets, found, build_list, result, _Checker(), placed)
+    assert done['built_targets'] == build_list and done['changed']
+    assert [c['nodes'] for c in done['placement']['calls']] == [['n2'], ['n2']]
+    assert sorted(t for c in done['placement']['calls'] for t in c['targets']) == build_list
+    for name in build_list:
+        entry = done['targets'][name]['placement']
+        assert entry['node'] == 'n2'
+        if home[name] == 'n1':
+            assert entry['reason'] == 'failover'
+            assert entry['failover_from'] == [{'node': 'n1', 'state': 'failed during the build (stopped)'}]
+    assert len(calls) == 3  # n1 and n2 in parallel, then n1's targets again on n2
+
+
+def test_a_call_failing_on_a_healthy_node_fails_with_its_placement():
+    from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import TaskFailed
+    run, _calls = _bake_run(lost=[])
+
+    def failing(_base, _env, _targets, _found, key, members, _index):
+        return 1, 'ERROR: failed to solve: process "/bin/false" did not complete successfully', {}, ['bake'] + list(members)
+    run._call = failing
+    targets, found, result = _bake_inputs()
+    build_list = sorted(targets)
+    placed = run._place([], {}, targets, build_list)
+    with pytest.raises(TaskFailed) as caught:
+        run._build([], {}, targets, found, build_list, result, _Checker(), placed)
+    assert caught.value.details['built_targets'] == [] and caught.value.details['placement']['applied']
+    assert 'did not complete successfully' in caught.value.msg
