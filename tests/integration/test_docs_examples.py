@@ -468,7 +468,10 @@ FARM_DOCS = {
                           '-t registry.example/app:1 --push .',
         'own_ca': 'The farm, certificates from the company CA'},
     'roles/farm/README.md': {'inventory': 'block 1 (yaml): # inventory', 'plays': ['The farm', "The farm's clients"]},
+    'README.md': {'inventory': 'block 11 (yaml): # inventory', 'plays': ['The farm', "The farm's clients"]},
 }
+FARM_KEYS = set((src, t) for src, spec in FARM_DOCS.items() for t in [spec['inventory']] + spec['plays']
+                + [spec[k] for k in ('client_command', 'own_ca') if spec.get(k)])
 FARM_EXACT = {'192.0.2.10': '127.0.0.1', '192.0.2.11': '127.0.0.1'}
 
 
@@ -835,7 +838,7 @@ def test_documented_example_works_as_pasted(world, example):
             whole = yaml.safe_load(handle)
         assert docs.is_subset(example.body, whole), '%s says what %s does not' % (example.id, EXCERPTS[key])
         return
-    if example.source in FARM_DOCS:
+    if key in FARM_KEYS:
         check_farm_example(world, example)
         return
     if key in STORE_LISTINGS:
@@ -904,8 +907,7 @@ def test_every_documented_file_is_searched():
     ids = set((e.source, e.title) for e in EXAMPLES)
     stale = [k for k in list(NOT_RUNNABLE) + list(EXCERPTS) + list(COMMANDS) + list(FILE_BLOCKS) + list(FILE_BLOCKS.values())
              + list(STORE_LISTINGS) + list(STORE_LISTINGS.values())
-             + [(src, t) for src, spec in FARM_DOCS.items() for t in [spec['inventory']] + spec['plays']
-                + [spec[k] for k in ('client_command', 'own_ca') if spec.get(k)]]
+             + list(FARM_KEYS)
              + [(s, None) for s in PRELUDES]
              if (k[1] is not None and k not in ids) or (k[1] is None and k[0] not in SOURCES)]
     assert not stale, 'listed but not found in the docs: %s' % stale
