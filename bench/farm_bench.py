@@ -79,7 +79,7 @@ def cached_everything(log):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--rounds', type=int, default=5)
     args = parser.parse_args()
     prefix = 'fb%s' % uuid.uuid4().hex[:6]
