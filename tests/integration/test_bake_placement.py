@@ -11,7 +11,8 @@ import shutil
 import pytest
 
 from build_support import BUSYBOX_DIR, REGISTRY, unique
-from test_build_placement import du, docker2, main_docker, pool, store_snapshot  # noqa: F401 (fixtures)
+# the pool and its daemons, shared with the buildkit_build placement tests (fixtures: used as arguments)
+from test_build_placement import du, docker2, main_docker, pool, store_snapshot  # noqa: F401 pylint: disable=unused-import
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._bake import placing as bplacing
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import placement as pl
