@@ -18,13 +18,23 @@ import re
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
 
-try:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-    HAS_CRYPTOGRAPHY = True
-except ImportError:  # checked when serve is used
-    HAS_CRYPTOGRAPHY = False
+# cryptography is imported on first use (about 0.1 s on the target): a builder without `serve` never pays it.
+HAS_CRYPTOGRAPHY = None
+x509 = serialization = ec = padding = rsa = None
+
+
+def _have_cryptography():
+    global HAS_CRYPTOGRAPHY, x509, serialization, ec, padding, rsa
+    if HAS_CRYPTOGRAPHY is None:
+        try:
+            from cryptography import x509
+            from cryptography.hazmat.primitives import serialization
+            from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+            HAS_CRYPTOGRAPHY = True
+        except ImportError:  # checked when serve is used
+            HAS_CRYPTOGRAPHY = False
+    return HAS_CRYPTOGRAPHY
+
 
 # Where the module puts the listener's files in the container (buildx does not copy [grpc.tls] files).
 TLS_DIR = '/etc/buildkit/tls'
@@ -71,7 +81,7 @@ def _sans(cert):
 
 def cert_info(pem, now=None):
     """Facts of a PEM certificate: subject, sans, serial (hex), not_after (UTC text), days_left; None if unreadable."""
-    if not HAS_CRYPTOGRAPHY or not pem:
+    if not _have_cryptography() or not pem:
         return None
     try:
         cert = x509.load_pem_x509_certificate(pem)
@@ -170,7 +180,7 @@ def check_serve(serve, now=None):
 
     Raises SpecError naming the serve option: cryptography missing, a file missing or unreadable, a key that
     does not match the certificate, a certificate not signed by the CA or expired, a name not in the SANs."""
-    if not HAS_CRYPTOGRAPHY:
+    if not _have_cryptography():
         raise SpecError('serve: checking the TLS files needs the Python cryptography library on the target '
                         '(pip install cryptography, or the distribution package python3-cryptography)')
     port = serve.get('port')
