@@ -32,6 +32,7 @@ author:
 extends_documentation_fragment:
   - buildkit.fleet._docker
   - buildkit.fleet._buildx_store
+  - buildkit.fleet._placement
   - buildkit.fleet._attributes
   - buildkit.fleet._attributes.actiongroup_buildkit
 attributes:
@@ -129,45 +130,6 @@ options:
       - Seconds the bake call may take; then bake is stopped and the task fails.
     type: int
     default: 3600
-  placement:
-    description:
-      - How the node of each stale target is chosen when more than one node of the builder serves a platform the
-        target builds (a pool), as O(buildkit.fleet.buildkit_build#module:placement) of M(buildkit.fleet.buildkit_build).
-      - V(affinity) - rendezvous (highest-random-weight) hashing of the builder name, the target's identity (its bake
-        target name, its context location and its Dockerfile path; not the file contents, so a changed file stays on
-        the node whose cache is warm) and the platform over the nodes of the pool. The same target lands on the
-        same node every time, different targets spread over the pool, and adding or removing a node moves only the
-        targets that hash to it. A chosen node that is stopped, unreachable or does not answer within
-        O(placement_timeout) is skipped and the next node in hash order takes the target; a bake call that fails
-        because its node went away meanwhile is run again on the next node.
-      - The stale targets are grouped by their chosen nodes and each group is built by one C(bake) call (the calls
-        run in parallel) through a view of the builder that names only those nodes, in a private buildx store in
-        the module's temporary directory (their containers are reused as they are); the user's buildx store and
-        the builder are not changed.
-      - Targets that use each other through C(target:) contexts are built in the same call (bake builds the
-        dependency inside its dependent's build), placed by the target no other target of the group uses.
-      - V(buildx) - buildx chooses, as before version 0.2.0 - one C(bake) call for all stale targets, on the first
-        node that supports each platform, and the build fails when that node is down.
-      - A node that declares platforms in the buildx store serves exactly those; when no node declares a platform,
-        the nodes without declared platforms serve what their BuildKit workers report - natively if any node
-        runs it natively, else through QEMU.
-      - Where every platform has one node (a builder with one node, or one node per platform), both choices
-        behave the same - one C(bake) call, and no node is asked before the build. A run that builds nothing
-        asks no node either.
-      - Outputs that buildx cannot join across nodes (V(oci), V(tar), C(type=docker) / O(load)) put all platforms of
-        a target on one node, placed by the set of platforms over the nodes that serve all of them.
-      - Placement works for V(docker-container) and V(remote) builders; other drivers are left to buildx.
-    type: str
-    choices: [affinity, buildx]
-    default: affinity
-    version_added: 0.2.0
-  placement_timeout:
-    description:
-      - Seconds the nodes of a pool may take to answer the health check (asked in parallel) before placement skips
-        the ones that did not answer.
-    type: int
-    default: 10
-    version_added: 0.2.0
 notes:
   - A target counts as built from its inputs only when every one of its outputs can be checked - a loaded image
     (C(type=docker)) and a pushed one (C(type=registry), or C(type=image,push=true)) need tags; file outputs
@@ -369,10 +331,8 @@ def argument_spec():
         metadata_file=dict(type='path'),
         rebuild=dict(type='str', default='changed', choices=['changed', 'always']),
         build_timeout=dict(type='int', default=3600),
-        placement=dict(type='str', default='affinity', choices=['affinity', 'buildx']),
-        placement_timeout=dict(type='int', default=10),
     )
-    return docker_module_spec(spec, store=True)
+    return docker_module_spec(spec, store=True, placement=True)
 
 
 def main():

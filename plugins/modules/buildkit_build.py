@@ -35,6 +35,7 @@ author:
 extends_documentation_fragment:
   - buildkit.fleet._docker
   - buildkit.fleet._buildx_store
+  - buildkit.fleet._placement
   - buildkit.fleet._attributes
   - buildkit.fleet._attributes.actiongroup_buildkit
 attributes:
@@ -237,40 +238,6 @@ options:
       - O(timeout) is the timeout of each Docker API request (the image checks of V(load) outputs).
     type: int
     default: 3600
-  placement:
-    description:
-      - How the node of each platform is chosen when more than one node of the builder serves that platform (a pool).
-      - V(affinity) - rendezvous (highest-random-weight) hashing of the builder name, the build's identity (the
-        context location, the Dockerfile path and O(target); not the file contents, so a changed file stays on
-        the node whose cache is warm) and the platform over the nodes of the pool. The same build lands on the
-        same node every time, different builds spread over the pool, and adding or removing a node moves only the
-        builds that hash to it. A chosen node that is stopped, unreachable or does not answer within
-        O(placement_timeout) is skipped and the next node in hash order takes the build; a build that fails
-        because its node went away meanwhile is run again on the next node. The build runs through a view of the
-        builder that names only the chosen nodes, in a private buildx store in the module's temporary directory
-        (their containers are reused as they are); the user's buildx store and the builder are not changed.
-      - V(buildx) - buildx chooses, as before version 0.2.0 - the first node that supports the platform, and the
-        build fails when that node is down.
-      - A node that declares platforms in the buildx store serves exactly those; when no node declares a platform,
-        the nodes without declared platforms serve what their BuildKit workers report - natively if any node
-        runs it natively, else through QEMU.
-      - Where every platform has one node (a builder with one node, or one node per platform), both choices
-        behave the same - buildx builds, and no node is asked before the build.
-      - Outputs that buildx cannot join across nodes (V(oci), V(tar), V(load)) put all platforms of a build on one
-        node, placed by the set of platforms over the nodes that serve all of them; V(push) and V(local) place
-        each platform on its own and buildx joins the pushed platforms into one manifest list.
-      - Placement works for V(docker-container) and V(remote) builders; other drivers are left to buildx.
-    type: str
-    choices: [affinity, buildx]
-    default: affinity
-    version_added: 0.2.0
-  placement_timeout:
-    description:
-      - Seconds the nodes of a pool may take to answer the health check (asked in parallel) before placement skips
-        the ones that did not answer.
-    type: int
-    default: 10
-    version_added: 0.2.0
 notes:
   - Context files are read once; their content digests are cached in C(~/.cache/buildkit-fleet) of the remote user
     while size, mtime, ctime and inode stay the same (files changed in the last two seconds are always read).
@@ -583,10 +550,8 @@ def argument_spec():
         add_hosts=dict(type='dict'),
         rebuild=dict(type='str', default='changed', choices=['changed', 'always', 'missing']),
         build_timeout=dict(type='int', default=3600),
-        placement=dict(type='str', default='affinity', choices=['affinity', 'buildx']),
-        placement_timeout=dict(type='int', default=10),
     )
-    return docker_module_spec(spec, store=True)
+    return docker_module_spec(spec, store=True, placement=True)
 
 
 def main():

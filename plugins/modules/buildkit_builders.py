@@ -125,33 +125,15 @@ options:
         description: Make it buildx's current builder.
         type: bool
         default: false
+      # serve and gc are documented in full by the doc fragment buildkit.fleet._builder (plugins/doc_fragments/_builder.py)
+      # for buildkit_builder; a fragment cannot add suboptions, so this short copy stays (same types and defaults).
       serve:
         description:
-          - Make the builder also listen on TCP with mutual TLS, so that remote buildx clients (a C(remote) driver
-            builder, see C(buildkit.fleet.buildkit_remote_builder)) or C(buildctl --addr tcp://...) build on it.
-            The unix socket stays, so C(docker buildx --builder NAME) on the host keeps working.
-          - The module writes the C([grpc]) section of C(buildkitd.toml) into the container (addresses
-            C(unix:///run/buildkit/buildkitd.sock) and C(tcp://0.0.0.0:<port>), C([grpc.tls]) with the files below).
-            Your own C(buildkitd_config) or C(buildkitd_config_inline) must not have a C([grpc]) section. The store
-            entry keeps your config without it (buildx would start a container from it without the TLS files).
-          - The port is B(published on the host) (C(HostIp=address), C(HostPort=port), the same port inside the
-            container) on the builder's network, the default bridge or a user network of C(driver_opts.network).
-            With C(driver_opts.network=host) nothing is published and C(buildkitd) listens on O(builders[].serve.address) and
-            O(builders[].serve.port) itself. Publishing works with the daemon's iptables rules or userland proxy; a daemon started
-            with C(--iptables=false) and without userland proxy cannot publish; use C(driver_opts.network=host) there.
-          - buildx copies only registry certificates into a builder, so the module places the three files into
-            C(/etc/buildkit/tls/) of the container itself (the key with mode 0600) before C(buildkitd) first starts,
-            with their digest. Their content is never shown in results, diffs or logs.
-          - B(Rotation.) When the content of the files on the target differs from the container's (the digest), the
-            module stops the container, places the new files and starts it again (C(buildkitd) reads certificates only
-            at start) - the same container and the same state volume, so the build cache is kept. Check mode and
-            C(--diff) report C(certificate would rotate) with the serial and notAfter before and after.
-          - Checked before anything changes, each failure naming the option (nothing is created) - the files exist and
-            are readable; the key matches O(builders[].serve.cert); O(builders[].serve.cert) is signed by
-            O(builders[].serve.ca_cert); neither has expired; every entry of O(builders[].serve.names) is among the
-            certificate's subject alternative names; for a local daemon, nothing else uses O(builders[].serve.port)
-            on O(builders[].serve.address). This needs the Python
-            C(cryptography) library on the target.
+          - Make the builder also listen on TCP with mutual TLS (the port published on the host), as
+            O(buildkit.fleet.buildkit_builder#module:serve) of M(buildkit.fleet.buildkit_builder) documents it
+            (the C([grpc]) section, publishing, certificate rotation with the cache kept, and the checks made before
+            anything changes, which need the Python C(cryptography) library on the target).
+          - Your own C(buildkitd_config) or C(buildkitd_config_inline) must not have a C([grpc]) section.
         type: dict
         version_added: 0.2.0
         suboptions:
@@ -184,13 +166,10 @@ options:
             default: []
       gc:
         description:
-          - BuildKit's cache ceiling, written into C(buildkitd.toml) as one garbage collection rule for all records
-            (C([[worker.oci.gcpolicy]]) with C(all = true), C(maxUsedSpace), C(reservedSpace), C(minFreeSpace),
-            C(keepDuration)), the way BuildKit v0.32 reads it. It replaces BuildKit's default rules.
-          - Changing it is a config change, so the container is re-created and the state volume kept.
-          - Your own config must not set the OCI worker's GC policy too.
-          - Sizes are BuildKit's - a size with binary units (V(20GB) is 20 GiB, V(512MB)) or a percentage of the
-            disk (V(10%)). Durations are Go durations (V(48h), V(90m)) or seconds.
+          - BuildKit's cache ceiling (one C([[worker.oci.gcpolicy]]) rule for all records in C(buildkitd.toml)), as
+            O(buildkit.fleet.buildkit_builder#module:gc) of M(buildkit.fleet.buildkit_builder) documents it.
+          - Changing it re-creates the container and keeps the state volume. Sizes take binary units (V(20GB)) or a
+            percentage of the disk (V(10%)); durations are Go durations (V(48h)) or seconds.
         type: dict
         version_added: 0.2.0
         suboptions:

@@ -6,7 +6,8 @@
 
 Each block here has its documentation in the doc fragment of the same name in plugins/doc_fragments:
 ``DOCKER_COMMON_ARGS`` in ``_docker``, ``BUILDX_STORE_ARGS`` in ``_buildx_store``, ``LOCK_ARGS`` in
-``_buildx_store.LOCK``. A module builds its argument spec with `docker_module_spec` and extends the fragments.
+``_buildx_store.LOCK``, ``PLACEMENT_ARGS`` (buildkit_build and buildkit_bake) in ``_placement``. A module builds
+its argument spec with `docker_module_spec` and extends the fragments.
 
 Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
 """
@@ -42,9 +43,15 @@ LOCK_ARGS = dict(
     lock_timeout=dict(type='int', default=600),
 )
 
+# How the node of each platform is chosen in a pool (doc fragment buildkit.fleet._placement).
+PLACEMENT_ARGS = dict(
+    placement=dict(type='str', default='affinity', choices=['affinity', 'buildx']),
+    placement_timeout=dict(type='int', default=10),
+)
 
-def docker_module_spec(own, store=True, lock=False):
-    """`own` options plus the connection options, and the store and lock options when the module has them.
+
+def docker_module_spec(own, store=True, lock=False, placement=False):
+    """`own` options plus the connection options, and the store, lock and placement options when the module has them.
 
     A module option of the same name as a shared one is an error: each option is defined once."""
     spec = copy.deepcopy(own)
@@ -53,6 +60,8 @@ def docker_module_spec(own, store=True, lock=False):
         shared.update(BUILDX_STORE_ARGS)
     if lock:
         shared.update(LOCK_ARGS)
+    if placement:
+        shared.update(PLACEMENT_ARGS)
     twice = sorted(set(spec).intersection(shared))
     if twice:
         raise ValueError('options defined twice: %s' % ', '.join(twice))
