@@ -24,7 +24,7 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._bake.registry impo
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import outputs as bouts
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import process
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import results as bres
-from ansible_collections.buildkit.fleet.plugins.module_utils._build.digest_cache import default_directory
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.cache_dir import default_directory
 from ansible_collections.buildkit.fleet.plugins.module_utils._build.command import FINGERPRINT_LABEL
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import normalized_text
 

@@ -19,9 +19,9 @@ __metaclass__ = type
 
 import hashlib
 import json
-import os
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._build.results import platform_digests
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.cache_dir import read_json, write_json
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms import format_platform
 
 INDEX_TYPES = ('application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, '
@@ -60,13 +60,8 @@ class ManifestCache(object):
     def __init__(self, path, writable=True):
         self.path, self.writable = path, writable
         self.added = False
-        try:
-            with open(path) as handle:
-                self.known = json.load(handle)
-            if not isinstance(self.known, dict):
-                self.known = {}
-        except (IOError, OSError, ValueError):
-            self.known = {}
+        known = read_json(path)
+        self.known = known if isinstance(known, dict) else {}
 
     def get(self, digest):
         return self.known.get(digest)
@@ -79,16 +74,7 @@ class ManifestCache(object):
         """Keep the newest entries; a cache that cannot be written is simply not kept."""
         if not (self.writable and self.added):
             return
-        import tempfile  # imported here: only when something new was read
-        items = list(self.known.items())[-self.MAX_ENTRIES:]
-        try:
-            os.makedirs(os.path.dirname(self.path), 0o700, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(self.path), prefix='.manifests-')
-            with os.fdopen(fd, 'w') as handle:
-                json.dump(dict(items), handle, separators=(',', ':'))
-            os.rename(tmp, self.path)
-        except (IOError, OSError):
-            pass
+        write_json(self.path, dict(list(self.known.items())[-self.MAX_ENTRIES:]))
 
 
 class RegistryReader(object):

@@ -15,17 +15,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
-import json
 import os
-import tempfile
 import time
 
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.cache_dir import default_directory, read_json, write_json
+
 RACY_NS = 2 * 10 ** 9
-
-
-def default_directory():
-    base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
-    return os.path.join(base, 'buildkit-fleet')
 
 
 class DigestCache(object):
@@ -35,11 +30,8 @@ class DigestCache(object):
         self.path = os.path.join(directory or default_directory(), 'digests-%s.json' % name)
         self.hash_file, self.writable, self.clock = hash_file, writable, clock
         self.known, self.seen = {}, {}
-        try:
-            with open(self.path) as handle:
-                self.known = json.load(handle)
-        except (IOError, OSError, ValueError):
-            self.known = {}
+        known = read_json(self.path)
+        self.known = known if isinstance(known, dict) else {}
 
     def cached(self, path):
         """The cached digest of path while its stat is unchanged, else None (without reading it)."""
@@ -70,11 +62,4 @@ class DigestCache(object):
         """Keep the entries of this walk only; a cache that cannot be written is simply not kept."""
         if not self.writable or self.seen == self.known:
             return
-        try:
-            os.makedirs(os.path.dirname(self.path), 0o700, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(self.path), prefix='.digests-')
-            with os.fdopen(fd, 'w') as handle:
-                json.dump(self.seen, handle, separators=(',', ':'))
-            os.rename(tmp, self.path)
-        except (IOError, OSError):
-            pass
+        write_json(self.path, self.seen)

@@ -20,6 +20,7 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._common.platforms i
 from ansible_collections.buildkit.fleet.plugins.module_utils._node import workers as wk
 from ansible_collections.buildkit.fleet.plugins.module_utils._node.container import (
     BuilderError, VolumeDataGone, container_status, exec_run, inspect_container, start_container, wait_ready)
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.liveness import WorkersMemo
 from ansible_collections.buildkit.fleet.plugins.module_utils._node.names import DRIVER, container_name, volume_name
 
 EXEC_TIMEOUT = '10'
@@ -105,10 +106,18 @@ class Node(object):
             raise NodeError('node %s: %s' % (self.name, exc))
 
     def workers(self):
+        """The workers of the running node: remembered while a local buildkitd serves unchanged (_node.liveness),
+        else asked with `buildctl debug workers`."""
+        memo = WorkersMemo()
+        known = memo.recall(self.client, self.inspect) if self.inspect else None
+        if known:
+            return known
         try:
-            return wk.parse_workers(self.buildctl(*wk.WORKERS_ARGV))
+            found = wk.parse_workers(self.buildctl(*wk.WORKERS_ARGV))
         except CacheError as exc:
             raise NodeError('node %s: %s' % (self.name, exc))
+        memo.remember(self.client, self.inspect, found)
+        return found
 
     def version(self):
         return wk.parse_debug_info(self.buildctl(*wk.INFO_ARGV))

@@ -16,7 +16,8 @@ __metaclass__ = type
 import time
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._common import docker_client as dc
-from ansible_collections.buildkit.fleet.plugins.module_utils._node.ready_signal import watch_started
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.liveness import WorkersMemo
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.ready_signal import local_socket_path, watch_started
 from ansible_collections.buildkit.fleet.plugins.module_utils._node.workers import WORKERS_ARGV, parse_workers
 
 
@@ -98,22 +99,35 @@ def _ask_workers(client, container):
     return None, 'exit code %s: %s' % (code, (err or out).strip()[-500:])
 
 
-def wait_ready(client, container, timeout, just_started=False):
+def wait_ready(client, container, timeout, just_started=False, inspect=None):
     """Wait until buildkitd answers `buildctl debug workers`, like buildx's boot; return the workers (parsed by
     _node.workers). A container this run `just_started` on a local daemon is asked when its log says buildkitd
     serves (ready_signal), not at buildx's polling intervals; otherwise, and when no such line comes, it is
-    polled at those intervals (0.12 s, 0.24 s, ... at most 1 s)."""
+    polled at those intervals (0.12 s, 0.24 s, ... at most 1 s). An answer without workers is asked again until
+    the timeout, then returned. A running node on a local daemon whose buildkitd serves is answered from what it
+    reported since it started (_node.liveness), without asking; `inspect` is its current inspect, if known."""
     deadline = time.monotonic() + timeout
-    watch = watch_started(client, container, inspect_container(client, container)) if just_started else None
+    memo = WorkersMemo()
+    if local_socket_path(client) is not None:
+        inspect = inspect if inspect is not None and not just_started else inspect_container(client, container)
+        known = None if just_started else memo.recall(client, inspect)
+        if known:
+            return known
+    watch = watch_started(client, container, inspect or inspect_container(client, container)) if just_started else None
     try:
         if watch is not None:
             watch.wait(min(deadline, time.monotonic() + SIGNAL_PATIENCE))
-        attempt = 1
+        attempt, answered = 1, None
         while True:
             workers, detail = _ask_workers(client, container)
-            if workers is not None:
+            if workers:
+                memo.remember(client, inspect, workers)
                 return workers
+            if workers is not None:  # buildkitd answers before its worker is registered: ask again
+                answered, detail = workers, 'no worker registered yet'
             if time.monotonic() >= deadline:
+                if answered is not None:
+                    return answered
                 raise BuilderError('buildkitd in %s did not answer within %ss (%s); container log tail:\n%s'
                                    % (container, timeout, detail, log_tail(client, container)))
             pause = min(attempt * 0.12, 1.0, max(0.0, deadline - time.monotonic()))

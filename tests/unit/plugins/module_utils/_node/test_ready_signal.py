@@ -129,3 +129,29 @@ def test_wait_ready_asks_once_after_the_line():
     assert workers[0]['buildkit_version'] == 'v0.32.2'
     assert client.execs == 1
     assert time.monotonic() - started >= 0.25
+
+
+class EarlyClient(Client):
+    """buildkitd that answers `null` (no worker registered yet) to the first `answers_empty` asks."""
+
+    def __init__(self, answers_empty):
+        super(EarlyClient, self).__init__(None)
+        self.answers_empty = answers_empty
+
+    def exec_start(self, exec_id, demux):
+        self.execs += 1
+        return (b'null' if self.execs <= self.answers_empty else WORKERS.encode('utf-8')), b''
+
+
+def test_an_answer_without_workers_is_asked_again():
+    client = EarlyClient(answers_empty=2)
+    workers = ops.wait_ready(client, 'c', 10)
+    assert workers[0]['buildkit_version'] == 'v0.32.2'
+    assert client.execs == 3
+
+
+def test_an_answer_without_workers_until_the_deadline_is_returned_not_failed():
+    client = EarlyClient(answers_empty=1000)
+    started = time.monotonic()
+    assert ops.wait_ready(client, 'c', 0.5) == []
+    assert time.monotonic() - started < 3

@@ -1,0 +1,43 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) buildkit.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The collection's cache directory on the target ($XDG_CACHE_HOME/buildkit-fleet, else ~/.cache/buildkit-fleet).
+
+Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+import tempfile
+
+
+def default_directory():
+    base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
+    return os.path.join(base, 'buildkit-fleet')
+
+
+def write_json(path, data):
+    """Write JSON atomically (a temporary file renamed over the old one); False when the directory is not
+    writable: a cache that cannot be written only costs time."""
+    try:
+        os.makedirs(os.path.dirname(path), 0o700, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix='.tmp-', dir=os.path.dirname(path))
+        with os.fdopen(handle, 'w') as out:
+            json.dump(data, out, separators=(',', ':'))
+        os.rename(temporary, path)
+        return True
+    except (IOError, OSError):
+        return False
+
+
+def read_json(path):
+    """The JSON in path, or None when it is missing or unreadable."""
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except (IOError, OSError, ValueError):
+        return None

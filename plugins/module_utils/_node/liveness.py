@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) buildkit.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A running node on a local daemon answered without a docker exec: its buildkitd is asked on its own socket
+and its workers come from what it answered since it started.
+
+buildx (and _node.container) ask a node with `buildctl debug workers` in the container: a docker exec, 40-80 ms.
+On a local daemon the container's processes run on this host, so buildkitd's socket is reachable as
+/proc/<pid>/root/run/buildkit/buildkitd.sock (the pid is checked to belong to the container). One HTTP/2
+exchange there (the client preface, answered by the gRPC server's SETTINGS frame) shows buildkitd serves: a
+stopped, hung or exited buildkitd does not answer. The workers are kept per container start (id, StartedAt)
+and emulator set (binfmt_misc entries): buildkitd reports other workers, platforms or GC policy only after a
+restart, and other emulated platforms only when the emulators change. Anything else (a remote daemon, a
+process this user may not reach, another socket path) answers None and the caller asks with the exec.
+
+Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import hashlib
+import os
+import socket
+
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.cache_dir import default_directory, read_json, write_json
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.ready_signal import local_socket_path
+
+BUILDKITD_SOCKET = 'run/buildkit/buildkitd.sock'
+BINFMT_DIR = '/proc/sys/fs/binfmt_misc'
+# HTTP/2 client preface and an empty SETTINGS frame; a gRPC server answers with its own SETTINGS frame (type 4)
+PREFACE = b'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' + b'\x00\x00\x00\x04\x00\x00\x00\x00\x00'
+SETTINGS = 4
+ANSWER_TIMEOUT = 1.0
+
+
+def process_root(inspect, proc='/proc'):
+    """/proc/<pid>/root of a running, unpaused container whose main process is on this host (its cgroup names
+    the container id), else None."""
+    state = (inspect or {}).get('State') or {}
+    pid, container_id = state.get('Pid') or 0, (inspect or {}).get('Id') or ''
+    if not (state.get('Running') and not state.get('Paused') and pid > 0 and container_id):
+        return None
+    try:
+        with open(os.path.join(proc, str(pid), 'cgroup')) as handle:
+            if container_id not in handle.read():
+                return None
+    except (IOError, OSError):
+        return None
+    return os.path.join(proc, str(pid), 'root')
+
+
+def serves(path, timeout=ANSWER_TIMEOUT):
+    """Whether a gRPC server answers the HTTP/2 preface on the unix socket at path within timeout."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect(path)
+        sock.sendall(PREFACE)
+        head = b''
+        while len(head) < 9:
+            chunk = sock.recv(9 - len(head))
+            if not chunk:
+                return False
+            head += chunk
+        return head[3] == SETTINGS
+    except (IOError, OSError):
+        return False
+    finally:
+        sock.close()
+
+
+def emulators(directory=BINFMT_DIR):
+    """A digest of the registered binfmt_misc entries (names and contents); '' when none can be read."""
+    digest = hashlib.sha256()
+    try:
+        names = sorted(n for n in os.listdir(directory) if n not in ('register', 'status'))
+    except (IOError, OSError):
+        return ''
+    for name in names:
+        try:
+            with open(os.path.join(directory, name), 'rb') as handle:
+                digest.update(name.encode('utf-8', 'surrogateescape') + b'\0' + handle.read() + b'\0')
+        except (IOError, OSError):
+            continue
+    return digest.hexdigest()
+
+
+class WorkersMemo(object):
+    """The workers a local node's buildkitd reported, answered again while it runs and serves unchanged."""
+
+    def __init__(self, directory=None, proc='/proc', binfmt=BINFMT_DIR):
+        self.directory = directory or os.path.join(default_directory(), 'workers')
+        self.proc, self.binfmt = proc, binfmt
+
+    def _where(self, client, inspect):
+        """(memo file, key, buildkitd socket) of a node this host can reach directly, else None."""
+        if local_socket_path(client) is None:
+            return None
+        root = process_root(inspect, self.proc)
+        if root is None:
+            return None
+        key = [inspect['Id'], (inspect.get('State') or {}).get('StartedAt'), emulators(self.binfmt)]
+        return os.path.join(self.directory, inspect['Id'][:32] + '.json'), key, os.path.join(root, BUILDKITD_SOCKET)
+
+    def recall(self, client, inspect):
+        """The remembered workers when buildkitd serves on its socket and nothing they depend on changed, else None."""
+        where = self._where(client, inspect)
+        if where is None:
+            return None
+        path, key, sock = where
+        memo = read_json(path)
+        if not isinstance(memo, dict) or memo.get('key') != key or not memo.get('workers'):
+            return None
+        return memo['workers'] if serves(sock) else None
+
+    def remember(self, client, inspect, workers):
+        where = self._where(client, inspect) if workers else None
+        if where is not None:
+            write_json(where[0], {'key': where[1], 'workers': workers})
