@@ -16,20 +16,17 @@ import argparse
 import json
 import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 
-ROUNDS = int(os.environ.get('BENCH_ROUNDS', '5'))
+from _support import (BUSYBOX_DIR, COLLECTIONS, IMAGE, ansible, ansible_env, env_rounds, median, ratio, remove_builder,
+                      remove_images, run, show, timed)
+
+ROUNDS = env_rounds(5)
 HASH_FILES = int(os.environ.get('BENCH_HASH_FILES', '20000'))
 HASH_BYTES = int(os.environ.get('BENCH_HASH_BYTES', str(500 * 1024 * 1024)))
-IMAGE = os.environ.get('BUILDKIT_FLEET_IMAGE', 'buildkit-fleet/buildkit:v0.32.2')
-BUSYBOX_DIR = os.environ.get('BUILDKIT_FLEET_BUSYBOX_DIR', '/var/cache/buildkit-fleet/busybox')
-HERE = os.path.dirname(os.path.abspath(__file__))
-COLLECTIONS = os.path.join(os.path.dirname(HERE), 'tests', 'output', 'collections')
 sys.path.insert(0, COLLECTIONS)
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import fingerprint as fpr  # noqa: E402
@@ -39,29 +36,6 @@ COPY bb-amd64 /bin/busybox
 COPY data/ /data/
 RUN ["/bin/busybox", "sh", "-c", "/bin/busybox find /data -type f | /bin/busybox xargs /bin/busybox sha256sum > /sums"]
 '''
-
-
-def ansible(store, module, args):
-    env = dict(os.environ, BUILDX_CONFIG=store, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-               ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
-    cmd = ['ansible', 'localhost', '-i', 'localhost,', '-c', 'local', '-m', module, '-a', args,
-           '-e', 'ansible_python_interpreter=' + sys.executable, '-o']
-    started = time.monotonic()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
-    elapsed = time.monotonic() - started
-    if proc.returncode != 0:
-        raise SystemExit('%s failed:\n%s%s' % (module, proc.stdout[-3000:], proc.stderr[-3000:]))
-    text = proc.stdout
-    result = json.loads(text[text.index('{'):]) if '{' in text else {}
-    return elapsed, result
-
-
-def timed(cmd, env=None):
-    started = time.monotonic()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
-    if proc.returncode != 0:
-        raise SystemExit('%s failed:\n%s' % (' '.join(cmd), proc.stderr[-3000:]))
-    return time.monotonic() - started
 
 
 def write_tree(root, files, total_bytes, dirs=100):
@@ -75,14 +49,6 @@ def write_tree(root, files, total_bytes, dirs=100):
         data = (chunk[offset:] + chunk)[:size - 8] + i.to_bytes(8, 'little')
         with open(os.path.join(directory, 'f%05d.bin' % i), 'wb') as handle:
             handle.write(data)
-
-
-def median(values):
-    return statistics.median(values)
-
-
-def show(label, values):
-    print('  %-44s median %.3fs  (all: %s)' % (label, median(values), ', '.join('%.2f' % v for v in values)))
 
 
 def bench_builds(work, store):
@@ -123,7 +89,7 @@ def bench_builds(work, store):
             times['buildx cached (target)'].append(timed(buildx, env))
         return times
     finally:
-        subprocess.run(['docker', 'buildx', 'rm', '-f', name], env=env, capture_output=True, timeout=120, check=False)
+        remove_builder(name, store)
 
 
 REBUILD_DOCKERFILE = '''FROM scratch
@@ -143,14 +109,8 @@ def playbook(work, name, task):
 
 def run_playbook(store, path):
     """Wall seconds of the whole ansible-playbook run, and the task's result (json callback)."""
-    env = dict(os.environ, BUILDX_CONFIG=store, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_STDOUT_CALLBACK='json',
-               ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
-    started = time.monotonic()
-    proc = subprocess.run(['ansible-playbook', '-i', 'localhost,', path], env=env, capture_output=True, text=True,
-                          timeout=600, check=False)
-    elapsed = time.monotonic() - started
-    if proc.returncode != 0:
-        raise SystemExit('%s failed:\n%s%s' % (path, proc.stdout[-3000:], proc.stderr[-3000:]))
+    elapsed, proc = run(['ansible-playbook', '-i', 'localhost,', path], path,
+                        env=ansible_env(store, ANSIBLE_STDOUT_CALLBACK='json'))
     out = json.loads(proc.stdout[proc.stdout.index('{'):])
     return elapsed, out['plays'][0]['tasks'][0]['hosts']['localhost']
 
@@ -165,7 +125,6 @@ def bench_rebuild(work, store, rounds):
             handle.write('file %d\n' % i * 50)
     with open(os.path.join(ctx, 'Dockerfile'), 'w') as handle:
         handle.write(REBUILD_DOCKERFILE)
-    env = dict(os.environ, BUILDX_CONFIG=store)
     ansible(store, 'buildkit.fleet.buildkit_builder',
             json.dumps({'name': name, 'buildx_config': store, 'pull': False, 'driver_opts': {'image': IMAGE}}))
     tags = {'module': 'bench-rebuild-module:%s' % name, 'buildx': 'bench-rebuild-buildx:%s' % name}
@@ -203,8 +162,8 @@ def bench_rebuild(work, store, rounds):
             '%s %.3f' % (key, median(values)) for key, values in timings.items()))
         return times
     finally:
-        subprocess.run(['docker', 'buildx', 'rm', '-f', name], env=env, capture_output=True, timeout=120, check=False)
-        subprocess.run(['docker', 'image', 'rm', '-f'] + list(tags.values()), capture_output=True, timeout=120, check=False)
+        remove_builder(name, store)
+        remove_images(*tags.values())
 
 
 def bench_hash(work):
@@ -252,14 +211,12 @@ def main():
         show(key, values)
     m = dict((k, median(v)) for k, v in list(builds.items()) + list(hashes.items()) + list(rebuilds.items()))
     if builds:
-        print('ratio build   module/buildx (ansible tasks):      %.2fx (goal <= 1.05)' % (m['module build'] / m['buildx build']))
-        print('ratio skip    module skip/buildx cached (target): %.2fx (goal <= 0.2)' % (
-            m['module skip (target)'] / m['buildx cached (target)']))
-        print('ratio skip    module skip/buildx cached (ansible):%.2fx' % (
-            m['module skip (ansible)'] / m['buildx cached (ansible)']))
+        ratio('build   module/buildx (ansible tasks):     ', m['module build'], m['buildx build'], goal=1.05)
+        ratio('skip    module skip/buildx cached (target):', m['module skip (target)'], m['buildx cached (target)'], goal=0.2)
+        ratio('skip    module skip/buildx cached (ansible):', m['module skip (ansible)'], m['buildx cached (ansible)'])
     if hashes:
-        print('ratio hash    fingerprint/sha256sum:              %.2fx (goal <= 1.5)' % (
-            m['fingerprint (tree_digest)'] / m['find | xargs sha256sum']))
+        ratio('hash    fingerprint/sha256sum:             ', m['fingerprint (tree_digest)'], m['find | xargs sha256sum'],
+              goal=1.5)
     if rebuilds:
         pairs = [a / b for a, b in zip(rebuilds['module rebuild (playbook)'], rebuilds['buildx rebuild (playbook)'])]
         print('ratio rebuild module/buildx (whole playbook):     %.2fx (%.2f s vs %.2f s; goal <= 1.0); '

@@ -18,19 +18,15 @@ import json
 import os
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 
-IMAGE = os.environ.get('BUILDKIT_FLEET_IMAGE', 'buildkit-fleet/buildkit:v0.32.2')
-BUSYBOX_DIR = os.environ.get('BUILDKIT_FLEET_BUSYBOX_DIR', '/var/cache/buildkit-fleet/busybox')
+from _support import BUSYBOX_DIR, IMAGE, ansible_env, median, remove_builder, run
+
 DOCKER2 = os.environ.get('BUILDKIT_FLEET_DOCKER2_HOST', 'unix:///run/buildkit-fleet/docker2.sock')
 LOCAL = 'unix:///var/run/docker.sock'
-HERE = os.path.dirname(os.path.abspath(__file__))
-COLLECTIONS = os.path.join(os.path.dirname(HERE), 'tests', 'output', 'collections')
 DOCKERFILE = '''FROM scratch
 COPY bb-amd64 /bin/busybox
 RUN ["/bin/busybox", "sh", "-c", "/bin/busybox dd if=/dev/zero bs=1M count=64 2>/dev/null | /bin/busybox sha256sum > /heavy; echo %s > /token"]
@@ -49,25 +45,13 @@ def playbook(work, inventory, plays, name):
     path = os.path.join(work, name + '.yml')
     with open(path, 'w') as handle:
         json.dump(plays, handle)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR='1', ANSIBLE_LOCALHOST_WARNING='0',
-               ANSIBLE_INVENTORY_UNPARSED_WARNING='0', ANSIBLE_FORKS='5')
-    started = time.monotonic()
-    proc = subprocess.run(['ansible-playbook', '-i', inventory, path], env=env, capture_output=True, text=True,
-                          timeout=900, check=False, stdin=subprocess.DEVNULL)
-    elapsed = time.monotonic() - started
-    if proc.returncode != 0:
-        raise SystemExit('%s failed:\n%s%s' % (name, proc.stdout[-4000:], proc.stderr[-3000:]))
-    return elapsed
+    return run(['ansible-playbook', '-i', inventory, path], name, env=ansible_env(ANSIBLE_NOCOLOR='1', ANSIBLE_FORKS='5'),
+               timeout=900, stdin=subprocess.DEVNULL)[0]
 
 
 def build(store, builder, ctx, platform='linux/amd64'):
-    env = dict(os.environ, BUILDX_CONFIG=store)
-    started = time.monotonic()
-    proc = subprocess.run(['docker', 'buildx', 'build', '--builder', builder, '--platform', platform, '--progress', 'plain', ctx],
-                          env=env, capture_output=True, text=True, timeout=600, check=False)
-    elapsed = time.monotonic() - started
-    if proc.returncode != 0:
-        raise SystemExit('build on %s failed:\n%s' % (builder, proc.stderr[-4000:]))
+    elapsed, proc = run(['docker', 'buildx', 'build', '--builder', builder, '--platform', platform, '--progress', 'plain',
+                         ctx], 'build on %s' % builder, env=dict(os.environ, BUILDX_CONFIG=store))
     return elapsed, proc.stderr
 
 
@@ -139,17 +123,14 @@ def main():
             rows.append(row)
             print('round %d: local %.2fs  client %.2fs  (client got the farm in %.1fs)'
                   % (index + 1, row['local'], row['client'], row['get_farm']))
-        local = statistics.median(r['local'] for r in rows)
-        client = statistics.median(r['client'] for r in rows)
-        get_farm = statistics.median(r['get_farm'] for r in rows)
+        local = median([r['local'] for r in rows])
+        client = median([r['client'] for r in rows])
+        get_farm = median([r['get_farm'] for r in rows])
         print('no-change rebuild, median of %d: local on the serving host %.2fs, fresh client through the farm %.2fs, '
               'ratio client/local %.2f (target <= 1.5)' % (len(rows), local, client, client / local))
         print('a fresh client gets the farm (one task, whole ansible-playbook run): median %.1fs' % get_farm)
     finally:
-        for endpoint in (LOCAL, DOCKER2):
-            subprocess.run(['docker', '-H', endpoint, 'rm', '-f', 'buildx_buildkit_%s0' % builder], capture_output=True, check=False)
-            subprocess.run(['docker', '-H', endpoint, 'volume', 'rm', '-f', 'buildx_buildkit_%s0_state' % builder],
-                           capture_output=True, check=False)
+        remove_builder(builder, endpoints=(LOCAL, DOCKER2))
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -9,16 +9,13 @@ binfmt_misc is only read (the harness's handlers are adopted); run under
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
-ROUNDS = int(os.environ.get('BENCH_ROUNDS', '5'))
-IMAGE = os.environ.get('BUILDKIT_FLEET_IMAGE', 'buildkit-fleet/buildkit:v0.32.2')
-HERE = os.path.dirname(os.path.abspath(__file__))
-COLLECTIONS = os.path.join(os.path.dirname(HERE), 'tests', 'output', 'collections')
+from _support import IMAGE, ansible_env, env_rounds, median, ratio, run, show
+
+ROUNDS = env_rounds(5)
 PREFIX = 'benchfleet'
 PLATFORMS = ['linux/arm64', 'linux/riscv64']
 
@@ -36,15 +33,9 @@ def play(work, name, tasks, check=False):
     path = os.path.join(work, name + '.yml')
     with open(path, 'w') as handle:
         json.dump([{'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}], handle)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, BUILDX_CONFIG=os.path.join(work, 'buildx'),
-               ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
     cmd = ['ansible-playbook', '-i', 'localhost,', '-c', 'local', path, '-e', 'ansible_python_interpreter=' + sys.executable]
-    started = time.monotonic()
-    proc = subprocess.run(cmd + (['--check'] if check else []), env=env, capture_output=True, text=True,
-                          timeout=900, check=False)
-    elapsed = time.monotonic() - started
-    if proc.returncode != 0:
-        raise SystemExit('%s failed:\n%s%s' % (name, proc.stdout[-4000:], proc.stderr[-2000:]))
+    elapsed, proc = run(cmd + (['--check'] if check else []), name, env=ansible_env(os.path.join(work, 'buildx')),
+                        timeout=900)
     if 'changed=0' not in proc.stdout.splitlines()[-2] and name == 'role-noop':
         raise SystemExit('the converged role changed something:\n' + proc.stdout[-4000:])
     return elapsed
@@ -83,12 +74,13 @@ def main():
             times['check 20 builders'].append(play(work, 'check-20', role_task(work, 20), check=True))
     finally:
         cleanup(work)
-    medians = dict((k, statistics.median(v)) for k, v in times.items())
+    medians = dict((k, median(v)) for k, v in times.items())
     print('rounds: %d (ansible-playbook on localhost, gather_facts: false)' % ROUNDS)
-    for key, value in medians.items():
-        print('  %-20s median %.2fs  (all: %s)' % (key, value, ', '.join('%.2f' % t for t in times[key])))
-    print('ratio no-op  role/read-only commands: %.2fx (target <= 1.5)' % (medians['role no-op'] / medians['read-only commands']))
-    print('ratio check  20 builders/1 builder:   %.2fx (target <= 2.0)' % (medians['check 20 builders'] / medians['check 1 builder']))
+    for key, values in times.items():
+        show(key, values, width=20, digits=2)
+    ratio('no-op  role/read-only commands:', medians['role no-op'], medians['read-only commands'], goal=1.5, word='target')
+    ratio('check  20 builders/1 builder:  ', medians['check 20 builders'], medians['check 1 builder'], goal=2.0,
+          word='target')
 
 
 if __name__ == '__main__':

@@ -13,17 +13,14 @@ import glob
 import json
 import os
 import re
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
-ROUNDS = int(os.environ.get('BENCH_ROUNDS', '3'))
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from _support import ROOT, ansible_env, env_rounds, median, run
+
+ROUNDS = env_rounds(3)
 SCENARIO = os.path.join(ROOT, 'extensions', 'molecule', 'sshfleet')
-ENV = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, 'tests', 'output', 'collections'),
-           ANSIBLE_FORCE_COLOR='0')
+ENV = ansible_env(ANSIBLE_FORCE_COLOR='0')
 IMAGE = 'buildkit-fleet/buildkit:v0.32.2'
 
 
@@ -47,21 +44,16 @@ READ_ONLY = [
 
 
 def molecule(action):
-    proc = subprocess.run(['molecule', action, '-s', 'sshfleet'], cwd=ROOT, env=ENV, capture_output=True,
-                          text=True, timeout=1800, check=False)
-    if proc.returncode != 0:
-        raise SystemExit('molecule %s failed:\n%s%s' % (action, proc.stdout[-4000:], proc.stderr[-4000:]))
+    run(['molecule', action, '-s', 'sshfleet'], 'molecule %s' % action, cwd=ROOT, env=ENV, timeout=1800)
 
 
 def playbook(ephemeral, path):
     """Seconds of one run; fails unless every host reports changed=0 and failed=0."""
     env = dict(ENV, ANSIBLE_CONFIG=os.path.join(ephemeral, 'ansible.cfg'), MOLECULE_EPHEMERAL_DIRECTORY=ephemeral)
     cmd = ['ansible-playbook', '-i', os.path.join(ephemeral, 'inventory'), path]
-    started = time.monotonic()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
-    elapsed = time.monotonic() - started
+    elapsed, proc = run(cmd, path, cwd=ROOT, env=env, timeout=900)
     recap = re.findall(r'^(\S+)\s+: ok=\d+\s+changed=(\d+).*failed=(\d+)', proc.stdout, re.M)
-    if proc.returncode != 0 or not recap or any(c != '0' or f != '0' for _h, c, f in recap):
+    if not recap or any(c != '0' or f != '0' for _h, c, f in recap):
         raise SystemExit('%s was not a no-op:\n%s' % (path, proc.stdout[-4000:]))
     return elapsed
 
@@ -81,7 +73,7 @@ def main():
             times['role'].append(playbook(ephemeral, converge))
             times['read-only'].append(playbook(ephemeral, handle.name))
         os.unlink(handle.name)
-        medians = dict((k, statistics.median(v)) for k, v in times.items())
+        medians = dict((k, median(v)) for k, v in times.items())
         print('SSH fleet, 3 hosts (forks 5), median of %d (seconds)' % ROUNDS)
         print('  %-52s %6.2f   (%s)' % ('role no-op converge (qemu serial + builder role)', medians['role'],
                                         ', '.join('%.2f' % t for t in times['role'])))
