@@ -1,7 +1,6 @@
 """A BuildKit daemon serving mutual TLS on a published port, and certificates for it (tests of remote builders)."""
 import datetime
 import io
-import ipaddress
 import os
 import socket
 import ssl
@@ -10,67 +9,41 @@ import time
 import uuid
 
 import docker
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
+import serve_certs as certs
 from support import TEST_IMAGE
 
 DOCKER2 = 'unix:///run/buildkit-fleet/docker2.sock'
 BUILDCTL = os.environ.get('BUILDKIT_FLEET_BUILDCTL', '/var/cache/buildkit-fleet/buildkit-v0.32.2/buildctl')
 
 
-def _name(cn):
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-
-def _key_pem(key):
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
-
-
-def _cert(subject, key, issuer, issuer_key, ca=False, usage=None, sans=(), days=30, serial=None, expired=False):
-    now = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days + 1 if expired else 0)
-    builder = (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name(issuer))
-               .public_key(key.public_key()).serial_number(serial or x509.random_serial_number())
-               .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=days))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-    if usage:
-        builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
-    if sans:
-        names = []
-        for san in sans:
-            try:
-                names.append(x509.IPAddress(ipaddress.ip_address(san)))
-            except ValueError:
-                names.append(x509.DNSName(san))
-        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
-    return builder.sign(issuer_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
-
-
 def make_pki(directory, sans=('farm.local', '127.0.0.1'), prefix=''):
     """CA, server and client certificates (EC P-256) as files in `directory`; {'ca', 'server', 'server_key',
-    'client', 'client_key', 'expired_client'} paths (the expired client certificate has the client's key)."""
+    'client', 'client_key', 'expired_client'} paths (the expired client certificate has the client's key).
+
+    Every certificate has basic constraints; the CA is valid for 60 days, the others for 30 (the expired one
+    ended a day ago)."""
     os.makedirs(directory, exist_ok=True)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = _cert('test farm CA', ca_key, 'test farm CA', ca_key, ca=True, days=60)
-    server_key = ec.generate_private_key(ec.SECP256R1())
-    server = _cert('farm server', server_key, 'test farm CA', ca_key, usage=ExtendedKeyUsageOID.SERVER_AUTH, sans=sans)
-    client_key = ec.generate_private_key(ec.SECP256R1())
-    client = _cert('farm client', client_key, 'test farm CA', ca_key, usage=ExtendedKeyUsageOID.CLIENT_AUTH)
-    expired = _cert('expired client', client_key, 'test farm CA', ca_key, usage=ExtendedKeyUsageOID.CLIENT_AUTH,
-                    expired=True)
-    files = {'ca': ca, 'server': server, 'server_key': _key_pem(server_key), 'client': client,
-             'client_key': _key_pem(client_key), 'expired_client': expired}
-    paths = {}
-    for label, data in files.items():
-        path = os.path.join(directory, '%s%s.pem' % (prefix, label.replace('_', '-')))
-        with open(path, 'wb') as handle:
-            handle.write(data)
-        os.chmod(path, 0o600)
-        paths[label] = path
-    return paths
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = certs.new_key()
+    ca = certs.certificate('test farm CA', ca_key, now - certs.HOUR, now + 60 * certs.DAY, ca=True)
+
+    def leaf(cn, key, usage, sans=(), start=now):
+        return certs.certificate(cn, key, start - certs.HOUR, start + 30 * certs.DAY, issuer=(ca_key, ca), ca=False,
+                                 usage=usage, sans=sans)
+
+    server_key, client_key = certs.new_key(), certs.new_key()
+    files = {'ca': certs.cert_pem(ca),
+             'server': certs.cert_pem(leaf('farm server', server_key, ExtendedKeyUsageOID.SERVER_AUTH, sans)),
+             'server_key': certs.key_pem(server_key),
+             'client': certs.cert_pem(leaf('farm client', client_key, ExtendedKeyUsageOID.CLIENT_AUTH)),
+             'client_key': certs.key_pem(client_key),
+             'expired_client': certs.cert_pem(leaf('expired client', client_key, ExtendedKeyUsageOID.CLIENT_AUTH,
+                                                   start=now - 31 * certs.DAY))}
+    return dict((label, certs.write_pem(os.path.join(directory, '%s%s.pem' % (prefix, label.replace('_', '-'))),
+                                        data, mode=0o600))
+                for label, data in files.items())
 
 
 def free_port():

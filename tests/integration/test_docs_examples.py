@@ -499,26 +499,9 @@ def farm_inventory(world, source, inventory):
 
 
 def company_ca(directory, passphrase):
-    """The user's own CA of the docs (its key under a passphrase)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-    import datetime
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, P + ' company CA')])
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=400))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(key, hashes.SHA256()))
-    os.makedirs(directory, exist_ok=True)
-    with open(os.path.join(directory, 'build-ca.pem'), 'wb') as handle:
-        handle.write(cert.public_bytes(serialization.Encoding.PEM))
-    with open(os.path.join(directory, 'build-ca-key.pem'), 'wb') as handle:
-        handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.BestAvailableEncryption(passphrase.encode())))
-    return name
+    """The user's own CA of the docs (its key under a passphrase); the CA's name."""
+    from serve_certs import self_signed
+    return self_signed(directory, 'build-ca', P + ' company CA', days=400, passphrase=passphrase)[2].subject
 
 
 def run_farm_docs(world, source):

@@ -16,11 +16,12 @@ import uuid
 import docker
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from binfmt_support import CALLBACKS, COLLECTIONS
+from serve_certs import self_signed
 from support import TEST_IMAGE, remove_builder_traces
 
 LOCAL = 'unix:///var/run/docker.sock'
@@ -200,19 +201,7 @@ def test_certificates_check_mode_predicts_then_issue_then_nothing_changes(farm):
 
 
 def own_ca(tmp_path, cn='Own CA', days=365, ca=True, passphrase=None):
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=days))
-            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = tmp_path / (cn.replace(' ', '_') + '.pem'), tmp_path / (cn.replace(' ', '_') + '-key.pem')
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    enc = serialization.BestAvailableEncryption(passphrase.encode()) if passphrase else serialization.NoEncryption()
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, enc))
-    return str(cert_path), str(key_path), cert
+    return self_signed(tmp_path, cn.replace(' ', '_'), cn, days=days, ca=ca, passphrase=passphrase)
 
 
 def test_certificates_from_the_users_own_ca(farm, tmp_path):
