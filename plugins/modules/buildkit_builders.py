@@ -129,10 +129,10 @@ options:
       # for buildkit_builder; a fragment cannot add suboptions, so this short copy stays (same types and defaults).
       serve:
         description:
-          - Make the builder also listen on TCP with mutual TLS (the port published on the host), as
-            O(buildkit.fleet.buildkit_builder#module:serve) of M(buildkit.fleet.buildkit_builder) documents it
-            (the C([grpc]) section, publishing, certificate rotation with the cache kept, and the checks made before
-            anything changes, which need the Python C(cryptography) library on the target).
+          - Make the builder also listen on TCP with mutual TLS (the port published on the host); documented in full
+            at O(buildkit.fleet.buildkit_builder#module:serve) (the C([grpc]) section, publishing, certificate
+            rotation with the cache kept, and the checks made before anything changes, which need the Python
+            C(cryptography) library on the target).
           - Your own C(buildkitd_config) or C(buildkitd_config_inline) must not have a C([grpc]) section.
         type: dict
         version_added: 0.2.0
@@ -166,8 +166,8 @@ options:
             default: []
       gc:
         description:
-          - BuildKit's cache ceiling (one C([[worker.oci.gcpolicy]]) rule for all records in C(buildkitd.toml)), as
-            O(buildkit.fleet.buildkit_builder#module:gc) of M(buildkit.fleet.buildkit_builder) documents it.
+          - BuildKit's cache ceiling (one C([[worker.oci.gcpolicy]]) rule for all records in C(buildkitd.toml));
+            documented in full at O(buildkit.fleet.buildkit_builder#module:gc).
           - Changing it re-creates the container and keeps the state volume. Sizes take binary units (V(20GB)) or a
             percentage of the disk (V(10%)); durations are Go durations (V(48h)) or seconds.
         type: dict
