@@ -2,6 +2,7 @@
 `docker exec`, and reports what buildkitd reported; whatever could make that answer stale (a restart, other
 emulators) or a buildkitd that stopped answering makes it ask buildkitd with the exec again. The execs are
 counted in the real daemon's event stream."""
+import json
 import os
 import signal
 import time
@@ -95,3 +96,19 @@ def test_a_buildkitd_that_stopped_answering_is_not_taken_for_ready(ansible, dock
         os.kill(pid, signal.SIGCONT)
     again = ansible('buildkit_builder', **args)
     assert not again['failed'] and again['changed'] is False, again
+
+
+def test_a_builder_of_the_same_make_boots_without_an_exec_and_its_facts_are_its_own(
+        ansible, docker_client, buildx_config, running, builder):
+    _name, args, first = running
+    other = builder('sock')
+    made, execs = execs_during(docker_client, other + '0', lambda: ansible('buildkit_builder', **dict(args, name=other)))
+    assert made['changed'] and not made['failed'], made
+    assert execs == 0, 'the create ran %d docker exec(s) in the node' % execs
+    node = made['builder']['nodes'][0]
+    assert node['buildkit_version'] == first['builder']['nodes'][0]['buildkit_version']
+    assert sorted(node['platforms']) == buildx_platforms(buildx_config, other)
+    info = ansible('buildkit_builder_info', name=other, buildx_config=buildx_config)
+    real = docker_client.api.exec_start(docker_client.api.exec_create(
+        'buildx_buildkit_%s0' % other, ['buildctl', 'debug', 'workers', '--format', '{{json .}}'])['Id'])
+    assert info['builders'][0]['nodes'][0]['worker_labels'] == json.loads(real)[0]['labels']  # its own hostname

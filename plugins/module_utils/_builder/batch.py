@@ -248,7 +248,7 @@ class Batch(object):
         while missing and time.monotonic() < deadline:
             time.sleep(POLL_SECONDS)
             try:
-                workers = wait_ready(client, container_name(node['name']), max(1, deadline - time.monotonic()))
+                workers = wait_ready(client, container_name(node['name']), max(1, deadline - time.monotonic()), fresh=True)
             except BuilderError as exc:
                 result.update(failed=True, msg=str(exc))
                 return

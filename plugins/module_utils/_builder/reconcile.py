@@ -180,7 +180,8 @@ class Reconciler(object):
         if want_running and not self.check_mode:
             started = time.monotonic()
             workers = bd.wait_ready(client, cspec['name'], params['bootstrap_timeout'], just_started=not running,
-                                    inspect=inspect if running and len(self.actions) == actions_before else None)
+                                    inspect=inspect if running and len(self.actions) == actions_before else None,
+                                    same_make=True)
             self.timings['ready'] = round(max(self.timings.get('ready', 0), time.monotonic() - started), 3)
         before = dict(readable_node(stored_node) if stored_node else {'name': node['name']},
                       status=bd.container_status(inspect), container=before_container)

@@ -11,8 +11,10 @@ On a local daemon the container's processes run on this host, so buildkitd's soc
 exchange there (the client preface, answered by the gRPC server's SETTINGS frame) shows buildkitd serves: a
 stopped, hung or exited buildkitd does not answer. The workers are kept per container start (id, StartedAt)
 and emulator set (binfmt_misc entries): buildkitd reports other workers, platforms or GC policy only after a
-restart, and other emulated platforms only when the emulators change. Anything else (a remote daemon, a
-process this user may not reach, another socket path) answers None and the caller asks with the exec.
+restart, and other emulated platforms only when the emulators change. A container just made is answered from
+what another container of the same make reported (image, entrypoint, command, environment, buildkitd.toml,
+emulators): its version, platforms and GC policy, not its worker id. Anything else (a remote daemon, a process
+this user may not reach, another socket path) answers None and the caller asks with the exec.
 
 Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
 """
@@ -25,6 +27,7 @@ import os
 import socket
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.cache_dir import default_directory, read_json, write_json
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.names import CONFIG_PATH
 from ansible_collections.buildkit.fleet.plugins.module_utils._node.ready_signal import local_socket_path
 
 BUILDKITD_SOCKET = 'run/buildkit/buildkitd.sock'
@@ -94,19 +97,30 @@ class WorkersMemo(object):
         self.directory = directory or os.path.join(default_directory(), 'workers')
         self.proc, self.binfmt = proc, binfmt
 
-    def _where(self, client, inspect):
-        """(memo file, key, buildkitd socket) of a node this host can reach directly, else None."""
+    def _where(self, client, inspect, made=False):
+        """(memo file, key, buildkitd socket) of a node this host can reach directly, else None; `made`: the memo
+        of its make instead of its start."""
         if local_socket_path(client) is None:
             return None
         root = process_root(inspect, self.proc)
         if root is None:
             return None
-        key = [inspect['Id'], (inspect.get('State') or {}).get('StartedAt'), emulators(self.binfmt)]
-        return os.path.join(self.directory, inspect['Id'][:32] + '.json'), key, os.path.join(root, BUILDKITD_SOCKET)
+        sock = os.path.join(root, BUILDKITD_SOCKET)
+        if not made:
+            key = [inspect['Id'], (inspect.get('State') or {}).get('StartedAt'), emulators(self.binfmt)]
+            return os.path.join(self.directory, inspect['Id'][:32] + '.json'), key, sock
+        config = inspect.get('Config') or {}
+        try:
+            with open(os.path.join(root, CONFIG_PATH.lstrip('/')), 'rb') as handle:
+                toml = hashlib.sha256(handle.read()).hexdigest()
+        except (IOError, OSError):
+            toml = None
+        key = [inspect.get('Image'), config.get('Entrypoint'), config.get('Cmd'), sorted(config.get('Env') or []),
+               toml, emulators(self.binfmt)]
+        name = hashlib.sha256(repr(key).encode('utf-8', 'surrogateescape')).hexdigest()[:32]
+        return os.path.join(self.directory, 'made-%s.json' % name), key, sock
 
-    def recall(self, client, inspect):
-        """The remembered workers when buildkitd serves on its socket and nothing they depend on changed, else None."""
-        where = self._where(client, inspect)
+    def _recall(self, where):
         if where is None:
             return None
         path, key, sock = where
@@ -115,7 +129,18 @@ class WorkersMemo(object):
             return None
         return memo['workers'] if serves(sock) else None
 
+    def recall(self, client, inspect):
+        """The remembered workers when buildkitd serves on its socket and nothing they depend on changed, else None."""
+        return self._recall(self._where(client, inspect))
+
+    def recall_made(self, client, inspect):
+        """For a container just started: what a container of the same make reported (without its worker id) when
+        this one's buildkitd serves, else None. Not remembered as this container's own answer."""
+        return self._recall(self._where(client, inspect, made=True))
+
     def remember(self, client, inspect, workers):
         where = self._where(client, inspect) if workers else None
         if where is not None:
             write_json(where[0], {'key': where[1], 'workers': workers})
+            made = self._where(client, inspect, made=True)
+            write_json(made[0], {'key': made[1], 'workers': [dict(w, id=None) for w in workers]})

@@ -166,3 +166,51 @@ def test_an_unwritable_memo_only_costs_time(host):
     memo = liveness.WorkersMemo(os.path.join(blocker, 'memo'), proc=host['proc'], binfmt=host['binfmt'])
     memo.remember(Client(), inspect(), WORKERS)
     assert memo.recall(Client(), inspect()) is None
+
+
+def made(container_id, image='sha256:img', cmd=('--allow-insecure-entitlement=network.host',), env=('PATH=/bin',)):
+    found = inspect()
+    found.update(Id=container_id, Image=image, Config={'Entrypoint': ['buildkitd'], 'Cmd': list(cmd), 'Env': list(env)})
+    return found
+
+
+def write_config(host, text):
+    path = os.path.join(host['proc'], '4242', 'root', 'etc', 'buildkit')
+    if not os.path.isdir(path):
+        os.makedirs(path)
+    with open(os.path.join(path, 'buildkitd.toml'), 'w') as handle:
+        handle.write(text)
+
+
+def test_a_container_of_the_same_make_is_answered_without_its_worker_id(host):
+    host['serve']()
+    write_config(host, '[worker.oci]\n  gc = true\n')
+    memo = host['memo']
+    first, second = CONTAINER_ID, CONTAINER_ID[::-1]  # the fake pid's cgroup names both
+    with open(os.path.join(host['proc'], '4242', 'cgroup'), 'a') as handle:
+        handle.write('0::/docker/buildx/%s\n' % second)
+    assert memo.recall_made(Client(), made(second)) is None
+    memo.remember(Client(), made(first), WORKERS)
+    assert memo.recall_made(Client(), made(second)) == [dict(WORKERS[0], id=None)]
+    assert memo.recall(Client(), made(second)) is None  # not its own answer: asked as its own
+
+
+@pytest.mark.parametrize('other', [dict(image='sha256:other'), dict(cmd=('--debug',)), dict(env=('A=1',))])
+def test_another_image_command_or_environment_is_another_make(host, other):
+    host['serve']()
+    write_config(host, '')
+    memo = host['memo']
+    memo.remember(Client(), made(CONTAINER_ID), WORKERS)
+    assert memo.recall_made(Client(), made(CONTAINER_ID, **other)) is None
+
+
+def test_another_buildkitd_toml_or_a_silent_buildkitd_is_not_answered_from_the_make(host):
+    host['serve'](answer=None)
+    write_config(host, 'debug = true\n')
+    memo = host['memo']
+    memo.remember(Client(), made(CONTAINER_ID), WORKERS)
+    assert memo.recall_made(Client(), made(CONTAINER_ID)) is None  # not serving
+    before = memo._where(Client(), made(CONTAINER_ID), made=True)
+    write_config(host, 'debug = false\n')
+    after = memo._where(Client(), made(CONTAINER_ID), made=True)
+    assert before[1] != after[1] and before[0] != after[0]
