@@ -108,7 +108,11 @@ def test_a_builder_of_the_same_make_boots_without_an_exec_and_its_facts_are_its_
     node = made['builder']['nodes'][0]
     assert node['buildkit_version'] == first['builder']['nodes'][0]['buildkit_version']
     assert sorted(node['platforms']) == buildx_platforms(buildx_config, other)
-    info = ansible('buildkit_builder_info', name=other, buildx_config=buildx_config)
+    again, execs = execs_during(docker_client, other + '0', lambda: ansible('buildkit_builder', **dict(args, name=other)))
+    assert again['changed'] is False and execs == 0, again
+    info, execs = execs_during(docker_client, other + '0',
+                               lambda: ansible('buildkit_builder_info', name=other, buildx_config=buildx_config))
+    assert execs >= 1  # its worker's id and labels are its own: asked
     real = docker_client.api.exec_start(docker_client.api.exec_create(
         'buildx_buildkit_%s0' % other, ['buildctl', 'debug', 'workers', '--format', '{{json .}}'])['Id'])
     assert info['builders'][0]['nodes'][0]['worker_labels'] == json.loads(real)[0]['labels']  # its own hostname

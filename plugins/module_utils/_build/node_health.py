@@ -47,7 +47,7 @@ def probe_container(node, params):
         status = access.refresh()
         if status != 'running':
             return status, None
-        return HEALTHY, detected_platforms(access.workers())
+        return HEALTHY, detected_platforms(access.workers(own=False))
     except NodeError as exc:
         return 'not answering: %s' % _short(exc), None
     except (dc.APIError, dc.DockerException, OSError) as exc:

@@ -100,16 +100,18 @@ class Node(object):
             raise NodeError('node %s: stopping %s failed: %s' % (self.name, self.container, exc.explanation or exc))
 
     def ready(self, timeout, just_started=False):
+        """The workers once buildkitd answers (wait_ready), this container's own."""
         try:
-            return wait_ready(self.client, self.container, timeout, just_started)
+            return wait_ready(self.client, self.container, timeout, just_started, own=True)
         except (BuilderError, dc.APIError, CacheError) as exc:
             raise NodeError('node %s: %s' % (self.name, exc))
 
-    def workers(self):
+    def workers(self, own=True):
         """The workers of the running node: remembered while a local buildkitd serves unchanged (_node.liveness),
-        else asked with `buildctl debug workers`."""
+        else asked with `buildctl debug workers`. `own=False`: those of its make will do (platforms, version and
+        GC policy without the worker's id and labels)."""
         memo = WorkersMemo()
-        known = memo.recall(self.client, self.inspect) if self.inspect else None
+        known = memo.recall(self.client, self.inspect, own) if self.inspect else None
         if known:
             return known
         try:
@@ -134,7 +136,7 @@ def builder_platforms(group, params):
             try:
                 access.connect()
                 if access.refresh() == 'running':
-                    texts += wk.detected_platforms(access.workers())
+                    texts += wk.detected_platforms(access.workers(own=False))
             except (NodeError, dc.APIError, dc.DockerException):
                 pass
         found.extend(text for text in texts if text not in found)

@@ -99,7 +99,7 @@ def _ask_workers(client, container):
     return None, 'exit code %s: %s' % (code, (err or out).strip()[-500:])
 
 
-def wait_ready(client, container, timeout, just_started=False, inspect=None, fresh=False, same_make=False):
+def wait_ready(client, container, timeout, just_started=False, inspect=None, fresh=False, same_make=False, own=False):
     """Wait until buildkitd answers `buildctl debug workers`, like buildx's boot; return the workers (parsed by
     _node.workers). A container this run `just_started` on a local daemon is asked when its log says buildkitd
     serves (ready_signal), not at buildx's polling intervals; otherwise, and when no such line comes, it is
@@ -107,12 +107,13 @@ def wait_ready(client, container, timeout, just_started=False, inspect=None, fre
     the timeout, then returned. A running node on a local daemon whose buildkitd serves is answered from what it
     reported since it started (_node.liveness), without asking, unless `fresh`; `inspect` is its current inspect,
     if known. `same_make`: a container just started may be answered with what a container of the same make
-    reported (version, platforms, GC policy; not the worker id) once its buildkitd serves."""
+    reported (version, platforms, GC policy; not the worker id) once its buildkitd serves; `own`: only what this
+    container reported itself will do."""
     deadline = time.monotonic() + timeout
     memo = WorkersMemo()
     if local_socket_path(client) is not None:
         inspect = inspect if inspect is not None and not just_started else inspect_container(client, container)
-        known = None if just_started or fresh else memo.recall(client, inspect)
+        known = None if just_started or fresh else memo.recall(client, inspect, own)
         if known:
             return known
     watch = watch_started(client, container, inspect or inspect_container(client, container)) if just_started else None

@@ -120,23 +120,30 @@ class WorkersMemo(object):
         name = hashlib.sha256(repr(key).encode('utf-8', 'surrogateescape')).hexdigest()[:32]
         return os.path.join(self.directory, 'made-%s.json' % name), key, sock
 
-    def _recall(self, where):
+    def _recall(self, where, own=False):
         if where is None:
             return None
         path, key, sock = where
         memo = read_json(path)
         if not isinstance(memo, dict) or memo.get('key') != key or not memo.get('workers'):
             return None
+        if own and not all(w.get('id') for w in memo['workers']):
+            return None
         return memo['workers'] if serves(sock) else None
 
-    def recall(self, client, inspect):
-        """The remembered workers when buildkitd serves on its socket and nothing they depend on changed, else None."""
-        return self._recall(self._where(client, inspect))
+    def recall(self, client, inspect, own=False):
+        """The remembered workers when buildkitd serves on its socket and nothing they depend on changed, else None.
+        `own`: only workers this container reported itself (with their id and labels), not those of its make."""
+        return self._recall(self._where(client, inspect), own)
 
     def recall_made(self, client, inspect):
         """For a container just started: what a container of the same make reported (without its worker id) when
-        this one's buildkitd serves, else None. Not remembered as this container's own answer."""
-        return self._recall(self._where(client, inspect, made=True))
+        this one's buildkitd serves, else None; remembered for this start too, as not its own."""
+        known = self._recall(self._where(client, inspect, made=True))
+        if known:
+            where = self._where(client, inspect)
+            write_json(where[0], {'key': where[1], 'workers': known})
+        return known
 
     def remember(self, client, inspect, workers):
         where = self._where(client, inspect) if workers else None

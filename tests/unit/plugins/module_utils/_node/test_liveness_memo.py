@@ -192,7 +192,7 @@ def test_a_container_of_the_same_make_is_answered_without_its_worker_id(host):
     assert memo.recall_made(Client(), made(second)) is None
     memo.remember(Client(), made(first), WORKERS)
     assert memo.recall_made(Client(), made(second)) == [dict(WORKERS[0], id=None)]
-    assert memo.recall(Client(), made(second)) is None  # not its own answer: asked as its own
+    assert memo.recall(Client(), made(second), own=True) is None  # not its own answer: asked as its own
 
 
 @pytest.mark.parametrize('other', [dict(image='sha256:other'), dict(cmd=('--debug',)), dict(env=('A=1',))])
@@ -214,3 +214,18 @@ def test_another_buildkitd_toml_or_a_silent_buildkitd_is_not_answered_from_the_m
     write_config(host, 'debug = false\n')
     after = memo._where(Client(), made(CONTAINER_ID), made=True)
     assert before[1] != after[1] and before[0] != after[0]
+
+
+def test_what_the_make_answered_is_remembered_for_the_start_but_not_as_its_own(host):
+    host['serve']()
+    write_config(host, '')
+    memo = host['memo']
+    second = CONTAINER_ID[::-1]
+    with open(os.path.join(host['proc'], '4242', 'cgroup'), 'a') as handle:
+        handle.write('0::/docker/buildx/%s\n' % second)
+    memo.remember(Client(), made(CONTAINER_ID), WORKERS)
+    assert memo.recall_made(Client(), made(second)) == [dict(WORKERS[0], id=None)]
+    assert memo.recall(Client(), made(second)) == [dict(WORKERS[0], id=None)]
+    assert memo.recall(Client(), made(second), own=True) is None
+    memo.remember(Client(), made(second), [dict(WORKERS[0], id='w2')])
+    assert memo.recall(Client(), made(second), own=True) == [dict(WORKERS[0], id='w2')]
