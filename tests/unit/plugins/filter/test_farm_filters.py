@@ -14,12 +14,13 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.buildkit.fleet.plugins.filter.farm_builder_item import farm_builder_item
 from ansible_collections.buildkit.fleet.plugins.filter.farm_ca_current import farm_ca_current
+from ansible_collections.buildkit.fleet.plugins.filter.farm_cert_current import farm_cert_current
 from ansible_collections.buildkit.fleet.plugins.filter.farm_client_nodes import farm_client_nodes
 from ansible_collections.buildkit.fleet.plugins.filter.farm_san_names import farm_san_names
 from ansible_collections.buildkit.fleet.plugins.filter.farm_sans import farm_sans
 from ansible_collections.buildkit.fleet.plugins.filter.farm_tls_changes import farm_tls_changes
 
-FILTERS = ['farm_builder_item', 'farm_ca_current', 'farm_client_nodes', 'farm_san_names', 'farm_sans', 'farm_tls_changes']
+FILTERS = ['farm_builder_item', 'farm_ca_current', 'farm_cert_current', 'farm_client_nodes', 'farm_san_names', 'farm_sans', 'farm_tls_changes']
 
 
 @pytest.mark.parametrize('name', FILTERS)
@@ -47,6 +48,7 @@ def test_the_role_names_of_a_host_and_their_entries():
     (lambda: farm_builder_item({}, 'farm', {}, platforms='linux/amd64'), ['platforms', 'linux/amd64']),
     (lambda: farm_client_nodes('farm', {}, 1234), ['farm_client_nodes', 'farm']),
     (lambda: farm_client_nodes(['farm'], [], 1234), ['hostvars', 'list']),
+    (lambda: farm_cert_current({}, {}, 'ci', 'peer'), ['farm_cert_current', 'kind', 'peer']),
 ])
 def test_bad_input_names_the_argument_and_the_value(call, words):
     with pytest.raises(AnsibleFilterError) as err:
@@ -68,3 +70,11 @@ def test_ca_current_and_tls_changes_through_the_filters():
     assert farm_ca_current(info, {'skipped': True}, 'CA') is False
     assert farm_tls_changes({'changed': False, 'results': []}, {'changed': False}) is False
     assert farm_tls_changes({'changed': False, 'results': []}, {'changed': False}, False, True) is True
+
+
+def test_cert_current_through_the_filter():
+    info = {'valid_at': {'renew': True}, 'subject': {'commonName': 'ci'}, 'extended_key_usage': ['TLS Web Client Authentication'],
+            'key_usage': ['Digital Signature'], 'basic_constraints': ['CA:FALSE'], 'public_key_fingerprints': {'sha256': 'f'},
+            'authority_key_identifier': 'ski'}
+    assert farm_cert_current(info, {'fingerprint': {'sha256': 'f'}}, 'ci', 'client', [], False, 'ski') is True
+    assert farm_cert_current(info, {'fingerprint': {'sha256': 'f'}}, 'ci', 'client', ca_changed=True, ca_ski='ski') is False
