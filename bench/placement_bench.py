@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -77,10 +78,15 @@ def make_context(work, side, index, token):
     return ctx
 
 
+# the module's own `timings` per placement, of the round being run
+TIMINGS = {'affinity': [], 'buildx': []}
+
+
 def run_module(store, name, build, placement):
     elapsed, result = ansible(store, 'buildkit.fleet.buildkit_build', json.dumps({
         'builder': name, 'buildx_config': store, 'context': build['ctx'], 'platforms': ['linux/amd64'],
         'provenance': 'false', 'placement': placement}))
+    TIMINGS[placement].append(result.get('timings') or {})
     decision = result['placement']['platforms'].get('linux/amd64') or {}
     return elapsed, result['steps'], decision.get('node')
 
@@ -159,6 +165,8 @@ def main():
             for build in builds[side]:
                 with open(os.path.join(build['ctx'], 'src.txt'), 'w') as handle:
                     handle.write('round 2\n')
+        for spent in TIMINGS.values():
+            del spent[:]
         second = run_round(store, name, builds, options.parallel, 2)
         held = dict((key, du(endpoint, node)) for key, (node, endpoint) in nodes.items())
     finally:
@@ -186,6 +194,10 @@ def main():
             named = second[side]['named']
             agree = sum(1 for b, n in zip(builds[side], named) if b['token'] in held['a' if n == nodes['a'][0] else 'b'])
             print('  %-13s the module named the node that holds the build: %d/%d' % (side, agree, BUILDS))
+    for placement, spent in sorted(TIMINGS.items()):
+        steps = sorted(set(k for t in spent for k in t))
+        print('  module timings, placement=%s (round 2 medians): %s' % (placement, ', '.join(
+            '%s %.3f' % (k, statistics.median([t.get(k, 0) for t in spent])) for k in steps)))
     print('ratio round-2 wall time affinity/module-buildx: %.2fx (goal <= 1.0; the same module, buildx choosing)' % (
         walls['affinity'] / walls['module-buildx']))
     print('ratio round-2 wall time affinity/buildx:        %.2fx (plain docker buildx build in a shell task)' % (

@@ -37,22 +37,12 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._build import resul
 from ansible_collections.buildkit.fleet.plugins.module_utils._build.fingerprint import canonical
 from ansible_collections.buildkit.fleet.plugins.module_utils._build.job import buildx_base, connection_env
 from ansible_collections.buildkit.fleet.plugins.module_utils._build.placement import HEALTHY
-from ansible_collections.buildkit.fleet.plugins.module_utils._build.placing import make_plan
+from ansible_collections.buildkit.fleet.plugins.module_utils._build.placing import make_plan, placement_timeout_problem
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore, default_root
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError, TaskFailed
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.locking import LockTimeout, held
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.step_timer import StepTimer
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.store_repair import check_root
-
-
-class _Timings(object):
-    def __init__(self):
-        self.spent = {}
-        self._mark = time.monotonic()
-
-    def step(self, name):
-        now = time.monotonic()
-        self.spent[name] = round(self.spent.get(name, 0) + now - self._mark, 3)
-        self._mark = now
 
 
 class BakeRun(object):
@@ -62,14 +52,15 @@ class BakeRun(object):
         self.run_command = run_command
         self.tmpdir = tmpdir
         self.started = time.monotonic() if started is None else started
-        self.timings = _Timings()
+        self.timings = StepTimer()
         self.root = params['buildx_config'] or default_root()
         self.stored = None
 
     def check(self):
         params = self.params
-        if params.get('placement_timeout') is not None and params['placement_timeout'] <= 0:
-            raise SpecError("placement_timeout: must be a positive number of seconds, got '%s'" % params['placement_timeout'])
+        problem = placement_timeout_problem(params)
+        if problem:
+            raise SpecError(problem)
         for problem in (bcmd.check_options(params), check_root(self.root), bresolve.check_files(params)):
             if problem:
                 raise SpecError(problem)

@@ -59,6 +59,14 @@ def store_nodes(stored):
     return [{'name': n['name'], 'platforms': format_platforms(n.get('platforms'))} for n in stored.get('nodes') or []]
 
 
+def placement_timeout_problem(params):
+    """The error text of a placement_timeout that is not a positive number of seconds, else None."""
+    bound = params.get('placement_timeout')
+    if bound is not None and bound <= 0:
+        return "placement_timeout: must be a positive number of seconds, got '%s'" % bound
+    return None
+
+
 def candidates(nodes, platform):
     """Nodes that may serve the platform before anybody is asked: its declarers, else every undeclared node."""
     declared = [n['name'] for n in nodes if platform and platform in n['platforms']]

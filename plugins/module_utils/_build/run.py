@@ -28,23 +28,11 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._build import outpu
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import results as res
 from ansible_collections.buildkit.fleet.plugins.module_utils._build.job import Build
 from ansible_collections.buildkit.fleet.plugins.module_utils._build.placement import HEALTHY
-from ansible_collections.buildkit.fleet.plugins.module_utils._build.placing import make_plan
+from ansible_collections.buildkit.fleet.plugins.module_utils._build.placing import make_plan, placement_timeout_problem
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import default_root
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError, TaskFailed
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.locking import LockTimeout, held
-
-
-class _Timings(object):
-    """Seconds spent in each step of the run (the result's `timings`)."""
-
-    def __init__(self):
-        self.spent = {}
-        self._mark = time.monotonic()
-
-    def step(self, name):
-        now = time.monotonic()
-        self.spent[name] = round(self.spent.get(name, 0) + now - self._mark, 3)
-        self._mark = now
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.step_timer import StepTimer
 
 
 class BuildRun(object):
@@ -55,15 +43,16 @@ class BuildRun(object):
         self.run_command = run_command  # AnsibleModule.run_command
         self.started = time.monotonic() if started is None else started
         self.tmpdir = tmpdir
-        self.timings = _Timings()
+        self.timings = StepTimer()
 
     def check(self):
         """Every input before anything runs; raises SpecError."""
         params = self.params
         if params['build_timeout'] <= 0:
             raise SpecError("build_timeout: must be a positive number of seconds, got '%s'" % params['build_timeout'])
-        if params.get('placement_timeout') is not None and params['placement_timeout'] <= 0:
-            raise SpecError("placement_timeout: must be a positive number of seconds, got '%s'" % params['placement_timeout'])
+        problem = placement_timeout_problem(params)
+        if problem:
+            raise SpecError(problem)
         problem = checks.first_problem(params, params['buildx_config'] or default_root())
         if problem:
             raise SpecError(problem)

@@ -1,6 +1,8 @@
 """Placement (pure): pools, rendezvous order, distribution, stability, minimal movement, failover choice."""
 import collections
 
+import pytest
+
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import placement as pl
 
 BUILDS = [pl.identity('/srv/app%d' % i, 'Dockerfile', 't%d' % (i % 3)) for i in range(600)]
@@ -132,3 +134,10 @@ def test_step_counts_by_platform_follow_inputs():
     assert found['linux/arm64'] == {'total': 2, 'cached': 0, 'executed': 2, 'pulled': 0}
     single = r.step_counts_by_platform({'vertices': progress['vertices'][2:3]})
     assert single == {None: {'total': 1, 'cached': 0, 'executed': 1, 'pulled': 0}}
+
+
+@pytest.mark.parametrize('bound, problem', [(None, None), (3, None), (0.5, None), (0, "got '0'"), (-2, "got '-2'")])
+def test_placement_timeout_must_be_positive(bound, problem):
+    from ansible_collections.buildkit.fleet.plugins.module_utils._build.placing import placement_timeout_problem
+    found = placement_timeout_problem({'placement_timeout': bound})
+    assert (found is None) if problem is None else (problem in found and found.startswith('placement_timeout:'))
