@@ -22,6 +22,7 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._builder.reconcile 
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.spec import desired_spec, validate_name
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore, default_root
 from ansible_collections.buildkit.fleet.plugins.module_utils._common import docker_client as dc
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.daemon_memo import DaemonMemo
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import connect, docker_host, sdk_problem
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.locking import LockTimeout, held
@@ -227,8 +228,8 @@ class BuilderRun(object):
 
 
 def daemon_info(client):
-    """`docker info` of a client, asked once per client."""
+    """`docker info` of a client (what a converge reads of it: _common.daemon_memo), asked once per client."""
     info = getattr(client, 'buildkit_fleet_info', None)
     if info is None:
-        info = client.buildkit_fleet_info = client.info()
+        info = client.buildkit_fleet_info = DaemonMemo().info(client)
     return info
