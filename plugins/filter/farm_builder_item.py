@@ -55,9 +55,9 @@ _value:
   type: dict
 '''
 
+from collections.abc import Mapping
+
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.six import string_types
-from ansible.module_utils.six.moves.collections_abc import Mapping
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._farm.builder_item import builder_item
 
@@ -66,7 +66,7 @@ def farm_builder_item(options, name, serve, gc=None, platforms=None):
     for label, value in (('options', options), ('serve', serve), ('gc', gc)):
         if value is not None and not isinstance(value, Mapping):
             raise AnsibleFilterError('farm_builder_item: %s must be a dictionary, got %r' % (label, value))
-    if platforms is not None and (isinstance(platforms, string_types) or not isinstance(platforms, (list, tuple))):
+    if platforms is not None and (isinstance(platforms, str) or not isinstance(platforms, (list, tuple))):
         raise AnsibleFilterError('farm_builder_item: platforms must be a list, got %r' % (platforms,))
     return builder_item(options, name, serve, gc, platforms)
 

@@ -67,15 +67,15 @@ _value:
   elements: dict
 '''
 
+from collections.abc import Mapping
+
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.six import string_types
-from ansible.module_utils.six.moves.collections_abc import Mapping
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._farm.nodes import client_nodes
 
 
 def farm_client_nodes(hosts, hostvars, port, platforms=None, ca_cert=None, cert=None, key=None):
-    if isinstance(hosts, string_types) or not isinstance(hosts, (list, tuple)):
+    if isinstance(hosts, str) or not isinstance(hosts, (list, tuple)):
         raise AnsibleFilterError('farm_client_nodes: expects a list of inventory names, got %r' % (hosts,))
     if not isinstance(hostvars, Mapping):
         raise AnsibleFilterError('farm_client_nodes: hostvars must be a mapping of host names, got %s' % type(hostvars).__name__)

@@ -49,13 +49,12 @@ _value:
 '''
 
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.six import string_types
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._farm.sans import san_names
 
 
 def farm_san_names(inventory_hostname, ansible_host=None, extra_sans=None):
-    if extra_sans is not None and (isinstance(extra_sans, string_types) or not isinstance(extra_sans, (list, tuple))):
+    if extra_sans is not None and (isinstance(extra_sans, str) or not isinstance(extra_sans, (list, tuple))):
         raise AnsibleFilterError('farm_san_names: extra_sans must be a list of names, got %r' % (extra_sans,))
     return san_names(inventory_hostname, ansible_host, extra_sans)
 

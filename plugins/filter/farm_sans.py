@@ -43,13 +43,12 @@ _value:
 '''
 
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.six import string_types
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._farm.sans import subject_alt_names
 
 
 def farm_sans(names):
-    if isinstance(names, string_types) or not isinstance(names, (list, tuple)):
+    if isinstance(names, str) or not isinstance(names, (list, tuple)):
         raise AnsibleFilterError('farm_sans: expects a list of names, got %r' % (names,))
     return subject_alt_names(names)
 

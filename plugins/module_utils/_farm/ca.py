@@ -14,7 +14,7 @@ Private to the buildkit.fleet collection: not for use from other collections; it
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible.module_utils.six.moves.collections_abc import Mapping
+from collections.abc import Mapping
 
 CA_BASIC_CONSTRAINTS = ['CA:TRUE', 'pathlen:0']
 CA_KEY_USAGE = ['CRL Sign', 'Certificate Sign']

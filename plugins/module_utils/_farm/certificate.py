@@ -14,9 +14,9 @@ Private to the buildkit.fleet collection: not for use from other collections; it
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from collections.abc import Mapping
+
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.module_utils.six import string_types
-from ansible.module_utils.six.moves.collections_abc import Mapping
 
 KINDS = ('server', 'client')
 EXTENDED_KEY_USAGE = {'server': 'TLS Web Server Authentication', 'client': 'TLS Web Client Authentication'}
@@ -31,7 +31,7 @@ def _get(data, *keys):
 
 
 def _flag(value):
-    return boolean(value, strict=False) if isinstance(value, string_types) else bool(value)
+    return boolean(value, strict=False) if isinstance(value, str) else bool(value)
 
 
 def cert_current(cert_info, key, name, kind, sans=None, ca_changed=False, ca_ski=None):

@@ -10,14 +10,14 @@ Private to the buildkit.fleet collection: not for use from other collections; it
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from collections.abc import Mapping
+
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.module_utils.six import string_types
-from ansible.module_utils.six.moves.collections_abc import Mapping
 
 
 def _flag(value):
     """A flag as a boolean (a set_fact may hand over the text True or False)."""
-    return boolean(value, strict=False) if isinstance(value, string_types) else bool(value)
+    return boolean(value, strict=False) if isinstance(value, str) else bool(value)
 
 
 def _is(result, flag):
