@@ -10,45 +10,19 @@ machine hits both. Prints the medians, the ratios module/buildx (target <= 1.0),
 one uncounted warm-up pair comes first."""
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 import uuid
 
-ROUNDS = int(os.environ.get('BENCH_ROUNDS', '7'))
-IMAGE = os.environ.get('BUILDKIT_FLEET_IMAGE', 'buildkit-fleet/buildkit:v0.32.2')
-HERE = os.path.dirname(os.path.abspath(__file__))
-COLLECTIONS = os.path.join(os.path.dirname(HERE), 'tests', 'output', 'collections')
+from _support import IMAGE, ansible, env_rounds, load_average, remove_builder, show
+
+ROUNDS = env_rounds(7)
 MODULE = 'buildkit.fleet.buildkit_builder'
-
-
-def ansible(store, module, args):
-    """(wall seconds, result dict) of one ad hoc task on localhost."""
-    env = dict(os.environ, BUILDX_CONFIG=store, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-               ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
-    cmd = ['ansible', 'localhost', '-i', 'localhost,', '-c', 'local', '-m', module, '-a', args,
-           '-e', 'ansible_python_interpreter=' + sys.executable, '-o']
-    started = time.monotonic()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
-    elapsed = time.monotonic() - started
-    if proc.returncode != 0:
-        raise SystemExit('%s failed:\n%s%s' % (module, proc.stdout[-3000:], proc.stderr[-3000:]))
-    text = proc.stdout
-    try:
-        result = json.loads(text[text.index('{'):]) if '{' in text else {}
-    except ValueError:
-        result = {}
-    return elapsed, result
+LOCAL = 'unix:///var/run/docker.sock'
 
 
 def cleanup(store, name):
-    subprocess.run(['docker', 'buildx', 'rm', name], env=dict(os.environ, BUILDX_CONFIG=store),
-                   capture_output=True, timeout=120, check=False)
-    subprocess.run('docker rm -f buildx_buildkit_{0}0; docker volume rm buildx_buildkit_{0}0_state'.format(name),
-                   shell=True, capture_output=True, timeout=120, check=False)
+    remove_builder(name, store, endpoints=(LOCAL,))
 
 
 def module_args(name, store):
@@ -92,7 +66,7 @@ def main():
     times = dict((k, []) for k in ('module create', 'buildx create --bootstrap', 'module no-op',
                                    'buildx inspect --bootstrap'))
     timings = {'create': [], 'no-op': []}
-    load_before = os.getloadavg()
+    load_before = load_average()
     # one warm-up pair, not counted (page cache, the image's layers, Ansible's own caches)
     module_side(store, 'benchw%sm' % tag, dict((k, []) for k in times), {'create': [], 'no-op': []})
     buildx_side(store, 'benchw%sx' % tag, dict((k, []) for k in times))
@@ -101,12 +75,12 @@ def main():
                  lambda: buildx_side(store, 'bench%s%dx' % (tag, i), times)]
         for side in (sides if i % 2 == 0 else sides[::-1]):
             side()
-    load_after = os.getloadavg()
+    load_after = load_average()
     medians = dict((k, statistics.median(v)) for k, v in times.items())
     print('rounds: %d interleaved (each an Ansible ad hoc task on localhost); load average %s before, %s after'
-          % (args.rounds, ' '.join('%.2f' % x for x in load_before), ' '.join('%.2f' % x for x in load_after)))
+          % (args.rounds, load_before, load_after))
     for key in times:
-        print('  %-28s median %.3fs  (all: %s)' % (key, medians[key], ', '.join('%.2f' % t for t in times[key])))
+        show(key, times[key], width=28)
     print('  module timings (medians): create %s; no-op %s'
           % (json.dumps(median_timings(timings['create'])), json.dumps(median_timings(timings['no-op']))))
     print('ratio create  module/buildx: %.2fx (%.2f s vs %.2f s; target <= 1.0)' % (

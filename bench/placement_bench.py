@@ -23,12 +23,10 @@ import threading
 import time
 import uuid
 
-IMAGE = os.environ.get('BUILDKIT_FLEET_IMAGE', 'buildkit-fleet/buildkit:v0.32.2')
-BUSYBOX_DIR = os.environ.get('BUILDKIT_FLEET_BUSYBOX_DIR', '/var/cache/buildkit-fleet/busybox')
+from _support import BUSYBOX_DIR, COLLECTIONS, IMAGE, ansible
+
 DOCKER2 = os.environ.get('BUILDKIT_FLEET_DOCKER2_HOST', 'unix:///run/buildkit-fleet/docker2.sock')
 LOCAL = 'unix:///var/run/docker.sock'
-HERE = os.path.dirname(os.path.abspath(__file__))
-COLLECTIONS = os.path.join(os.path.dirname(HERE), 'tests', 'output', 'collections')
 sys.path.insert(0, COLLECTIONS)
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import results as res  # noqa: E402
@@ -44,21 +42,6 @@ RUN ["/bin/busybox", "sh", "-c", "/bin/busybox dd if=/dev/zero bs=1M count=32 2>
 COPY src.txt /src.txt
 RUN ["/bin/busybox", "sh", "-c", "/bin/busybox cat /src.txt > /out"]
 '''
-
-
-def ansible(store, module, args):
-    env = dict(os.environ, BUILDX_CONFIG=store, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-               ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
-    cmd = ['ansible', 'localhost', '-i', 'localhost,', '-c', 'local', '-m', module, '-a', args,
-           '-e', 'ansible_python_interpreter=' + sys.executable, '-o']
-    started = time.monotonic()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900, check=False)
-    elapsed = time.monotonic() - started
-    if proc.returncode != 0:
-        raise SystemExit('%s failed:\n%s%s' % (module, proc.stdout[-3000:], proc.stderr[-3000:]))
-    text = proc.stdout
-    result = json.loads(text[text.index('{'):]) if '{' in text and 'buildkit_build' in module else {}
-    return elapsed, result
 
 
 def du(endpoint, node):
