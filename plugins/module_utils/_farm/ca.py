@@ -14,32 +14,24 @@ Private to the buildkit.fleet collection: not for use from other collections; it
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from collections.abc import Mapping
+from ansible_collections.buildkit.fleet.plugins.module_utils._farm.info import field
 
 CA_BASIC_CONSTRAINTS = ['CA:TRUE', 'pathlen:0']
 CA_KEY_USAGE = ['CRL Sign', 'Certificate Sign']
 
 
-def _get(data, *keys):
-    for key in keys:
-        if not isinstance(data, Mapping) or key not in data:
-            return None
-        data = data[key]
-    return data
-
-
 def ca_current(ca_info, ca_key, common_name):
     """CA_INFO: the result of community.crypto.x509_certificate_info (valid_at.renew asked); CA_KEY: the
     result of community.crypto.openssl_privatekey for the CA key; COMMON_NAME: the CA's subject."""
-    if not _get(ca_info, 'valid_at', 'renew'):
+    if not field(ca_info, 'valid_at', 'renew'):
         return False
-    if _get(ca_info, 'subject') != {'commonName': common_name}:
+    if field(ca_info, 'subject') != {'commonName': common_name}:
         return False
-    if _get(ca_info, 'basic_constraints') != CA_BASIC_CONSTRAINTS:
+    if field(ca_info, 'basic_constraints') != CA_BASIC_CONSTRAINTS:
         return False
-    key_usage = _get(ca_info, 'key_usage')
+    key_usage = field(ca_info, 'key_usage')
     if not isinstance(key_usage, list) or sorted(key_usage) != CA_KEY_USAGE:
         return False
-    cert_fingerprint = _get(ca_info, 'public_key_fingerprints', 'sha256')
-    key_fingerprint = _get(ca_key, 'fingerprint', 'sha256')
+    cert_fingerprint = field(ca_info, 'public_key_fingerprints', 'sha256')
+    key_fingerprint = field(ca_key, 'fingerprint', 'sha256')
     return cert_fingerprint is not None and key_fingerprint is not None and cert_fingerprint == key_fingerprint

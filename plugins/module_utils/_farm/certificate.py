@@ -14,20 +14,12 @@ Private to the buildkit.fleet collection: not for use from other collections; it
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from collections.abc import Mapping
-
 from ansible.module_utils.parsing.convert_bool import boolean
+
+from ansible_collections.buildkit.fleet.plugins.module_utils._farm.info import field
 
 KINDS = ('server', 'client')
 EXTENDED_KEY_USAGE = {'server': 'TLS Web Server Authentication', 'client': 'TLS Web Client Authentication'}
-
-
-def _get(data, *keys):
-    for key in keys:
-        if not isinstance(data, Mapping) or key not in data:
-            return None
-        data = data[key]
-    return data
 
 
 def _flag(value):
@@ -41,19 +33,19 @@ def cert_current(cert_info, key, name, kind, sans=None, ca_changed=False, ca_ski
     CA_CHANGED: the CA is (to be) issued again; CA_SKI: the subject key identifier of the CA in place."""
     if kind not in KINDS:
         raise ValueError('kind must be one of %s, got %r' % (', '.join(KINDS), kind))
-    if not _get(cert_info, 'valid_at', 'renew') or _flag(ca_changed):
+    if not field(cert_info, 'valid_at', 'renew') or _flag(ca_changed):
         return False
-    if _get(cert_info, 'subject') != {'commonName': name}:
+    if field(cert_info, 'subject') != {'commonName': name}:
         return False
     wanted_sans = list(sans or []) if kind == 'server' else []
-    if sorted(_get(cert_info, 'subject_alt_name') or []) != sorted(wanted_sans):
+    if sorted(field(cert_info, 'subject_alt_name') or []) != sorted(wanted_sans):
         return False
-    if _get(cert_info, 'extended_key_usage') != [EXTENDED_KEY_USAGE[kind]]:
+    if field(cert_info, 'extended_key_usage') != [EXTENDED_KEY_USAGE[kind]]:
         return False
-    if _get(cert_info, 'key_usage') != ['Digital Signature'] or _get(cert_info, 'basic_constraints') != ['CA:FALSE']:
+    if field(cert_info, 'key_usage') != ['Digital Signature'] or field(cert_info, 'basic_constraints') != ['CA:FALSE']:
         return False
-    cert_fingerprint = _get(cert_info, 'public_key_fingerprints', 'sha256')
-    if cert_fingerprint is None or cert_fingerprint != _get(key, 'fingerprint', 'sha256'):
+    cert_fingerprint = field(cert_info, 'public_key_fingerprints', 'sha256')
+    if cert_fingerprint is None or cert_fingerprint != field(key, 'fingerprint', 'sha256'):
         return False
-    authority = _get(cert_info, 'authority_key_identifier')
+    authority = field(cert_info, 'authority_key_identifier')
     return bool(authority) and bool(ca_ski) and authority == ca_ski
