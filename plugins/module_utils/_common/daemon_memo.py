@@ -22,14 +22,10 @@ import socket
 import struct
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.cache_dir import default_directory, read_json, write_json
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import local_socket_path
 
 FIELDS = ('ID', 'NCPU', 'CgroupDriver', 'SecurityOptions', 'ServerVersion')
 _UCRED = struct.Struct('3i')  # pid, uid, gid
-
-
-def _socket_path(client):
-    host = getattr(client, 'buildkit_fleet_host', None) or ''
-    return host[len('unix://'):] if host.startswith('unix://') and len(host) > len('unix://') else None
 
 
 def daemon_process(path, proc='/proc'):
@@ -64,7 +60,7 @@ class DaemonMemo(object):
 
     def info(self, client):
         """The FIELDS of the client's `docker info`: remembered while the same local daemon process answers."""
-        path = _socket_path(client)
+        path = local_socket_path(client)
         key = daemon_process(path, self.proc) if path else None
         if key is None:
             return client.info()

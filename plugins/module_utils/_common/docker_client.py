@@ -232,6 +232,14 @@ def _sdk_connect(params, host, wanted):
     return client
 
 
+def local_socket_path(client):
+    """The socket path of a client connected to a local unix:// socket (connect records the host), else None."""
+    host = getattr(client, 'buildkit_fleet_host', None) or ''
+    if not host.startswith('unix://'):
+        return None
+    return host[len('unix://'):] or None
+
+
 _VERSION_RE = re.compile(r"""^__version__\s*=\s*(?:version\s*=\s*)?['"]([^'"]+)['"]""", re.M)
 
 

@@ -16,8 +16,9 @@ __metaclass__ = type
 import time
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._common import docker_client as dc
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import local_socket_path
 from ansible_collections.buildkit.fleet.plugins.module_utils._node.liveness import WorkersMemo
-from ansible_collections.buildkit.fleet.plugins.module_utils._node.ready_signal import local_socket_path, watch_started
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.ready_signal import watch_started
 from ansible_collections.buildkit.fleet.plugins.module_utils._node.workers import WORKERS_ARGV, parse_workers
 
 

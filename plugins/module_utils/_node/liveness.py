@@ -27,8 +27,8 @@ import os
 import socket
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.cache_dir import default_directory, read_json, write_json
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import local_socket_path
 from ansible_collections.buildkit.fleet.plugins.module_utils._node.names import CONFIG_PATH
-from ansible_collections.buildkit.fleet.plugins.module_utils._node.ready_signal import local_socket_path
 
 BUILDKITD_SOCKET = 'run/buildkit/buildkitd.sock'
 BINFMT_DIR = '/proc/sys/fs/binfmt_misc'
@@ -97,57 +97,63 @@ class WorkersMemo(object):
         self.directory = directory or os.path.join(default_directory(), 'workers')
         self.proc, self.binfmt = proc, binfmt
 
-    def _where(self, client, inspect, made=False):
-        """(memo file, key, buildkitd socket) of a node this host can reach directly, else None; `made`: the memo
-        of its make instead of its start."""
+    def _reach(self, client, inspect):
+        """(buildkitd socket, process root, emulator digest) of a node this host can reach directly, else None."""
         if local_socket_path(client) is None:
             return None
         root = process_root(inspect, self.proc)
         if root is None:
             return None
-        sock = os.path.join(root, BUILDKITD_SOCKET)
-        if not made:
-            key = [inspect['Id'], (inspect.get('State') or {}).get('StartedAt'), emulators(self.binfmt)]
-            return os.path.join(self.directory, inspect['Id'][:32] + '.json'), key, sock
+        return os.path.join(root, BUILDKITD_SOCKET), root, emulators(self.binfmt)
+
+    def _start_memo(self, inspect, reach):
+        """(memo file, key) of the node's current start."""
+        key = [inspect['Id'], (inspect.get('State') or {}).get('StartedAt'), reach[2]]
+        return os.path.join(self.directory, inspect['Id'][:32] + '.json'), key
+
+    def _make_memo(self, inspect, reach):
+        """(memo file, key) of the node's make: image, entrypoint, command, environment, buildkitd.toml, emulators."""
         config = inspect.get('Config') or {}
         try:
-            with open(os.path.join(root, CONFIG_PATH.lstrip('/')), 'rb') as handle:
+            with open(os.path.join(reach[1], CONFIG_PATH.lstrip('/')), 'rb') as handle:
                 toml = hashlib.sha256(handle.read()).hexdigest()
         except (IOError, OSError):
             toml = None
         key = [inspect.get('Image'), config.get('Entrypoint'), config.get('Cmd'), sorted(config.get('Env') or []),
-               toml, emulators(self.binfmt)]
+               toml, reach[2]]
         name = hashlib.sha256(repr(key).encode('utf-8', 'surrogateescape')).hexdigest()[:32]
-        return os.path.join(self.directory, 'made-%s.json' % name), key, sock
+        return os.path.join(self.directory, 'made-%s.json' % name), key
 
-    def _recall(self, where, own=False):
-        if where is None:
+    @staticmethod
+    def _recall(memo, sock, own=False):
+        path, key = memo
+        found = read_json(path)
+        if not isinstance(found, dict) or found.get('key') != key or not found.get('workers'):
             return None
-        path, key, sock = where
-        memo = read_json(path)
-        if not isinstance(memo, dict) or memo.get('key') != key or not memo.get('workers'):
+        if own and not all(w.get('id') for w in found['workers']):
             return None
-        if own and not all(w.get('id') for w in memo['workers']):
-            return None
-        return memo['workers'] if serves(sock) else None
+        return found['workers'] if serves(sock) else None
 
     def recall(self, client, inspect, own=False):
         """The remembered workers when buildkitd serves on its socket and nothing they depend on changed, else None.
         `own`: only workers this container reported itself (with their id and labels), not those of its make."""
-        return self._recall(self._where(client, inspect), own)
+        reach = self._reach(client, inspect)
+        return self._recall(self._start_memo(inspect, reach), reach[0], own) if reach else None
 
     def recall_made(self, client, inspect):
         """For a container just started: what a container of the same make reported (without its worker id) when
         this one's buildkitd serves, else None; remembered for this start too, as not its own."""
-        known = self._recall(self._where(client, inspect, made=True))
+        reach = self._reach(client, inspect)
+        known = self._recall(self._make_memo(inspect, reach), reach[0]) if reach else None
         if known:
-            where = self._where(client, inspect)
-            write_json(where[0], {'key': where[1], 'workers': known})
+            path, key = self._start_memo(inspect, reach)
+            write_json(path, {'key': key, 'workers': known})
         return known
 
     def remember(self, client, inspect, workers):
-        where = self._where(client, inspect) if workers else None
-        if where is not None:
-            write_json(where[0], {'key': where[1], 'workers': workers})
-            made = self._where(client, inspect, made=True)
-            write_json(made[0], {'key': made[1], 'workers': [dict(w, id=None) for w in workers]})
+        reach = self._reach(client, inspect) if workers else None
+        if reach is not None:
+            path, key = self._start_memo(inspect, reach)
+            write_json(path, {'key': key, 'workers': workers})
+            path, key = self._make_memo(inspect, reach)
+            write_json(path, {'key': key, 'workers': [dict(w, id=None) for w in workers]})

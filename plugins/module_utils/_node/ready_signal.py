@@ -20,19 +20,11 @@ import socket
 import time
 from urllib.parse import quote
 
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import local_socket_path
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.times import parse_time_ns
 
 # buildkitd logs this (level info, any log format) once its gRPC socket accepts connections.
 READY_TEXT = b'running server on'
-
-
-def local_socket_path(client):
-    """The socket path of a client connected to a local unix:// socket (docker_client.connect records the
-    host), else None."""
-    host = getattr(client, 'buildkit_fleet_host', None) or ''
-    if not host.startswith('unix://'):
-        return None
-    return host[len('unix://'):] or None
 
 
 def _since(started_at):

@@ -210,9 +210,9 @@ def test_another_buildkitd_toml_or_a_silent_buildkitd_is_not_answered_from_the_m
     memo = host['memo']
     memo.remember(Client(), made(CONTAINER_ID), WORKERS)
     assert memo.recall_made(Client(), made(CONTAINER_ID)) is None  # not serving
-    before = memo._where(Client(), made(CONTAINER_ID), made=True)
+    before = memo._make_memo(made(CONTAINER_ID), memo._reach(Client(), made(CONTAINER_ID)))
     write_config(host, 'debug = false\n')
-    after = memo._where(Client(), made(CONTAINER_ID), made=True)
+    after = memo._make_memo(made(CONTAINER_ID), memo._reach(Client(), made(CONTAINER_ID)))
     assert before[1] != after[1] and before[0] != after[0]
 
 
