@@ -4,6 +4,7 @@ the load average and the removal of what a run made.
 Each bench script runs as `python bench/<name>.py`, so this file imports as `_support`."""
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -99,3 +100,15 @@ def remove_images(*tags):
     """`docker image rm -f` of the tags, never failing."""
     if tags:
         subprocess.run(['docker', 'image', 'rm', '-f'] + list(tags), capture_output=True, timeout=120, check=False)
+
+
+def busybox_context(ctx, dockerfile, files=None):
+    """Make the build context `ctx`: the amd64 busybox as bb-amd64, the Dockerfile text and `files` ({relative
+    path: text}); returns ctx."""
+    for name, text in dict(files or {}, Dockerfile=dockerfile).items():
+        path = os.path.join(ctx, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, 'w') as handle:
+            handle.write(text)
+    shutil.copy(os.path.join(BUSYBOX_DIR, 'bb-amd64'), os.path.join(ctx, 'bb-amd64'))
+    return ctx

@@ -21,7 +21,7 @@ import tempfile
 import time
 import uuid
 
-from _support import (BUSYBOX_DIR, COLLECTIONS, IMAGE, ansible, ansible_env, env_rounds, median, ratio, remove_builder,
+from _support import (busybox_context, COLLECTIONS, IMAGE, ansible, ansible_env, env_rounds, median, ratio, remove_builder,
                       remove_images, run, show, timed)
 
 ROUNDS = env_rounds(5)
@@ -53,12 +53,9 @@ def write_tree(root, files, total_bytes, dirs=100):
 
 def bench_builds(work, store):
     name = 'bench%s' % uuid.uuid4().hex[:6]
-    ctx = os.path.join(work, 'ctx')
+    ctx = busybox_context(os.path.join(work, 'ctx'), DOCKERFILE)
     os.makedirs(os.path.join(ctx, 'data'))
-    shutil.copy(os.path.join(BUSYBOX_DIR, 'bb-amd64'), os.path.join(ctx, 'bb-amd64'))
     write_tree(os.path.join(ctx, 'data'), 2000, 50 * 1024 * 1024, dirs=20)
-    with open(os.path.join(ctx, 'Dockerfile'), 'w') as handle:
-        handle.write(DOCKERFILE)
     env = dict(os.environ, BUILDX_CONFIG=store)
     ansible(store, 'buildkit.fleet.buildkit_builder',
             json.dumps({'name': name, 'buildx_config': store, 'pull': False, 'driver_opts': {'image': IMAGE}}))
@@ -117,14 +114,8 @@ def run_playbook(store, path):
 
 def bench_rebuild(work, store, rounds):
     name = 'benchr%s' % uuid.uuid4().hex[:6]
-    ctx = os.path.join(work, 'small')
-    os.makedirs(os.path.join(ctx, 'app'))
-    shutil.copy(os.path.join(BUSYBOX_DIR, 'bb-amd64'), os.path.join(ctx, 'bb-amd64'))
-    for i in range(20):
-        with open(os.path.join(ctx, 'app', 'f%02d.txt' % i), 'w') as handle:
-            handle.write('file %d\n' % i * 50)
-    with open(os.path.join(ctx, 'Dockerfile'), 'w') as handle:
-        handle.write(REBUILD_DOCKERFILE)
+    ctx = busybox_context(os.path.join(work, 'small'), REBUILD_DOCKERFILE,
+                          dict(('app/f%02d.txt' % i, 'file %d\n' % i * 50) for i in range(20)))
     ansible(store, 'buildkit.fleet.buildkit_builder',
             json.dumps({'name': name, 'buildx_config': store, 'pull': False, 'driver_opts': {'image': IMAGE}}))
     tags = {'module': 'bench-rebuild-module:%s' % name, 'buildx': 'bench-rebuild-buildx:%s' % name}

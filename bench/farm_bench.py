@@ -23,7 +23,7 @@ import sys
 import tempfile
 import uuid
 
-from _support import BUSYBOX_DIR, IMAGE, ansible_env, median, remove_builder, run
+from _support import IMAGE, busybox_context, ansible_env, median, remove_builder, run
 
 DOCKER2 = os.environ.get('BUILDKIT_FLEET_DOCKER2_HOST', 'unix:///run/buildkit-fleet/docker2.sock')
 LOCAL = 'unix:///var/run/docker.sock'
@@ -83,13 +83,7 @@ def main():
     with open(inventory, 'w') as handle:
         json.dump({'all': {'children': {'farm': {'hosts': hosts}}, 'hosts': {'controller': {}},
                            'vars': {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}}}, handle)
-    ctx = os.path.join(work, 'ctx')
-    os.makedirs(ctx)
-    shutil.copy(os.path.join(BUSYBOX_DIR, 'bb-amd64'), os.path.join(ctx, 'bb-amd64'))
-    with open(os.path.join(ctx, 'Dockerfile'), 'w') as handle:
-        handle.write(DOCKERFILE % prefix)
-    with open(os.path.join(ctx, 'src.txt'), 'w') as handle:
-        handle.write('unchanged\n')
+    ctx = busybox_context(os.path.join(work, 'ctx'), DOCKERFILE % prefix, {'src.txt': 'unchanged\n'})
 
     def client_play(store):
         client_vars = dict(role_vars, farm_client_buildx_config=store, farm_client_tls_dir=store + '-tls',

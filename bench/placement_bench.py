@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 
-from _support import BUSYBOX_DIR, COLLECTIONS, IMAGE, ansible
+from _support import COLLECTIONS, IMAGE, ansible, busybox_context
 
 DOCKER2 = os.environ.get('BUILDKIT_FLEET_DOCKER2_HOST', 'unix:///run/buildkit-fleet/docker2.sock')
 LOCAL = 'unix:///var/run/docker.sock'
@@ -51,14 +51,7 @@ def du(endpoint, node):
 
 
 def make_context(work, side, index, token):
-    ctx = os.path.join(work, '%s-ctx%d' % (side, index))
-    os.makedirs(ctx)
-    shutil.copy(os.path.join(BUSYBOX_DIR, 'bb-amd64'), os.path.join(ctx, 'bb-amd64'))
-    with open(os.path.join(ctx, 'Dockerfile'), 'w') as handle:
-        handle.write(DOCKERFILE % token)
-    with open(os.path.join(ctx, 'src.txt'), 'w') as handle:
-        handle.write('round 1\n')
-    return ctx
+    return busybox_context(os.path.join(work, '%s-ctx%d' % (side, index)), DOCKERFILE % token, {'src.txt': 'round 1\n'})
 
 
 # the module's own `timings` per placement, of the round being run
