@@ -421,6 +421,16 @@ placement:
           container), C(unreachable: ...), C(not answering: ...), C(no answer within <n>s)."
       type: dict
       sample: {ci0: stopped, ci1: healthy}
+    route:
+      description:
+        - How buildx reached the nodes. V(buildkitd socket) when every node of the build runs on the local daemon
+          and its buildkitd answers on its own socket (C(/proc/<pid>/root/run/buildkit/buildkitd.sock)), reached
+          without a C(docker exec) in the node. V(buildx) otherwise, buildx's own route (C(docker exec buildctl
+          dial-stdio) for a docker-container node, booting a stopped one; the endpoint for a remote node).
+      type: str
+      returned: when built, or the build failed
+      version_added: 0.2.0
+      sample: buildkitd socket
     platforms:
       description:
         - Per platform (V(linux/amd64), ...) the decision; V(default) for a build without O(platforms) on a
@@ -461,6 +471,7 @@ placement:
     mode: affinity
     applied: true
     nodes_asked: {ci0: stopped, ci1: healthy}
+    route: buildkitd socket
     platforms:
       linux/amd64:
         node: ci1

@@ -245,7 +245,8 @@ def test_two_platform_push_one_manifest_list_per_placement(pool, main_docker, do
 
     plain = build(pool, ctx, tags=['%s/%s:plain' % (REGISTRY, repo)], placement='buildx', **common)
     assert plain['built'] and plain['placement'] == {'mode': 'buildx', 'applied': False, 'platforms': {},
-                                                     'nodes_asked': {}, 'note': 'placement=buildx: buildx chooses the nodes'}
+                                                     'nodes_asked': {}, 'note': 'placement=buildx: buildx chooses the nodes',
+                                                     'route': 'buildkitd socket'}  # both daemons are local
     plain_index = manifest(repo, 'plain')
     assert sorted('%s/%s' % (m['platform']['os'], m['platform']['architecture']) for m in plain_index['manifests']) == found
     assert [m['mediaType'] for m in plain_index['manifests']] == [m['mediaType'] for m in index['manifests']]

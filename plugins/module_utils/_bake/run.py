@@ -30,6 +30,7 @@ from ansible_collections.buildkit.fleet.plugins.module_utils._bake import plan a
 from ansible_collections.buildkit.fleet.plugins.module_utils._bake import resolve as bresolve
 from ansible_collections.buildkit.fleet.plugins.module_utils._bake import results as bres
 from ansible_collections.buildkit.fleet.plugins.module_utils._bake.outputs import Checker
+from ansible_collections.buildkit.fleet.plugins.module_utils._build import direct_route as route
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import node_health as health
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import node_view
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import process
@@ -206,19 +207,24 @@ class BakeRun(object):
             for name in members:
                 result['targets'][name]['placement'] = bplacing.target_entry(placed['plans'][root], root)
 
-    def _call(self, base, env, targets, found, key, members, index):
-        """One bake call of `members` (through a view of the chosen nodes when key is not None):
-        (rc, stderr, metadata, argv)."""
+    def _call(self, base, env, targets, found, key, members, index, direct=True):
+        """One bake call of `members` (through a view of the chosen nodes when key is not None; straight to their
+        buildkitd sockets when they run on the local daemon, see _build.direct_route): (rc, stderr, metadata, argv)."""
         params = self.params
         metadata_file = os.path.join(self.tmpdir, 'bake-metadata.json' if index == 0 else 'bake-metadata-%d.json' % index)
         argv = bcmd.build_argv(base, params, metadata_file, members, self._labels(members, targets, found))
         extra = dict(env)
-        if key is not None:
+        nodes = ([(node, list(platforms) if platforms else None) for node, platforms in key] if key is not None
+                 else [(node['name'], None) for node in self.stored.get('nodes') or []])
+        sockets = route.node_sockets(self.stored, [node for node, _p in nodes], params) if direct else None
+        if key is not None or sockets:
             directory = os.path.join(tempfile.mkdtemp(prefix='view-', dir=self.tmpdir), 'store')
             extra['BUILDX_CONFIG'] = node_view.write_view(directory, self.root, params['builder'], self.stored['raw'],
-                                                          [(node, list(platforms) if platforms else None)
-                                                           for node, platforms in key])
+                                                          nodes, sockets)
         rc, _out, err = process.run(self.run_command, argv, extra, timeout=params['build_timeout'])
+        if rc != 0 and sockets and key is None and not route.still_serving(sockets):
+            # a node stopped or restarted during the call: buildx's route boots it
+            return self._call(base, env, targets, found, key, members, index, direct=False)
         metadata = {}
         if rc == 0:
             try:

@@ -37,6 +37,7 @@ class Plan(object):
         self.health = {}  # node -> state, of the nodes that were asked
         self.answers = {}  # node -> (state, reported platforms), for a re-plan
         self.default_platform = False  # the build has no platforms: its one platform is the first node's
+        self.route = None  # how buildx reached the nodes: 'buildkitd socket' (direct_route) or 'buildx'
 
     def nodes(self):
         return [node for node, _platforms in self.assignments]
@@ -52,6 +53,8 @@ class Plan(object):
                  'nodes_asked': dict(sorted(self.health.items()))}
         if self.note:
             found['note'] = self.note
+        if self.route:
+            found['route'] = self.route
         return found
 
 

@@ -21,6 +21,7 @@ import tempfile
 import time
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import command as cmd
+from ansible_collections.buildkit.fleet.plugins.module_utils._build import direct_route as route
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import input_checks as checks
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import node_health as health
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import node_view
@@ -134,19 +135,26 @@ class BuildRun(object):
         return make_plan(self.params, job.stored, job.platforms(), job.identity(), self._probe(job), answers)
 
     def _build_placed(self, job, plan, fingerprint, argv, env, stdin):
-        """Build on the planned nodes (through a view of them); when the build fails and a node it used no
-        longer answers, the next node in hash order takes it."""
-        attempts = 0
+        """Build on the planned nodes (through a view of them; straight to their buildkitd sockets when they run
+        on the local daemon, see direct_route); when the build fails and a node it used no longer answers, the
+        next node in hash order takes it."""
+        attempts, direct = 0, True
         while True:
             extra = dict(env)
-            if plan.applied:
+            assignments = plan.assignments if plan.applied else [(n['name'], None) for n in job.stored['nodes']]
+            sockets = route.node_sockets(job.stored, [n for n, _p in assignments], self.params) if direct else None
+            if plan.applied or sockets:
                 directory = os.path.join(tempfile.mkdtemp(prefix='view-', dir=self.tmpdir), 'store')
                 extra['BUILDX_CONFIG'] = node_view.write_view(directory, job.root, self.params['builder'],
-                                                              job.stored['raw'], plan.assignments)
+                                                              job.stored['raw'], assignments, sockets)
+            plan.route = 'buildkitd socket' if sockets else 'buildx'
             try:
                 metadata, progress, steps = job.build(fingerprint, argv, extra, stdin)
                 return metadata, progress, steps, plan
             except TaskFailed as exc:
+                if sockets and not plan.applied and not route.still_serving(sockets):
+                    direct = False  # the node stopped or restarted during the build: buildx's route boots it
+                    continue
                 attempts += 1
                 retry = self._after_failure(job, plan) if plan.applied and attempts < len(job.stored['nodes']) else None
                 if retry is None:

@@ -74,6 +74,21 @@ def serves(path, timeout=ANSWER_TIMEOUT):
         sock.close()
 
 
+def reachable_socket(client, inspect, proc='/proc'):
+    """(buildkitd socket, process root) of a running node of a local daemon whose processes this host reaches
+    (`client` on a local unix:// socket), else None. Whether buildkitd serves there is not asked."""
+    if local_socket_path(client) is None:
+        return None
+    root = process_root(inspect, proc)
+    return (os.path.join(root, BUILDKITD_SOCKET), root) if root else None
+
+
+def serving_socket(client, inspect, proc='/proc'):
+    """buildkitd's socket of a running local node (reachable_socket) when buildkitd answers there, else None."""
+    found = reachable_socket(client, inspect, proc)
+    return found[0] if found and serves(found[0]) else None
+
+
 def emulators(directory=BINFMT_DIR):
     """A digest of the registered binfmt_misc entries (names and contents); '' when none can be read."""
     digest = hashlib.sha256()
@@ -99,12 +114,8 @@ class WorkersMemo(object):
 
     def _reach(self, client, inspect):
         """(buildkitd socket, process root, emulator digest) of a node this host can reach directly, else None."""
-        if local_socket_path(client) is None:
-            return None
-        root = process_root(inspect, self.proc)
-        if root is None:
-            return None
-        return os.path.join(root, BUILDKITD_SOCKET), root, emulators(self.binfmt)
+        found = reachable_socket(client, inspect, self.proc)
+        return found + (emulators(self.binfmt),) if found else None
 
     def _start_memo(self, inspect, reach):
         """(memo file, key) of the node's current start."""

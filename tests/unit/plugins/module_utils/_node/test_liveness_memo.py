@@ -114,6 +114,15 @@ def test_a_socket_that_accepts_and_never_answers_is_not_serving(host):
     assert liveness.serves(path, 0.2) is False
 
 
+def test_serving_socket_of_a_local_node_only_while_buildkitd_answers(host):
+    path = os.path.join(host['proc'], '4242', 'root', liveness.BUILDKITD_SOCKET)
+    assert liveness.serving_socket(Client(), inspect(), host['proc']) is None  # nothing listens yet
+    host['serve']()
+    assert liveness.serving_socket(Client(), inspect(), host['proc']) == path
+    assert liveness.serving_socket(Client('ssh://me@host2'), inspect(), host['proc']) is None  # not this host
+    assert liveness.serving_socket(Client(), inspect(running=False), host['proc']) is None
+
+
 def test_emulators_digest_follows_the_entries_not_status(host):
     first = liveness.emulators(host['binfmt'])
     with open(os.path.join(host['binfmt'], 'status'), 'w') as handle:

@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) buildkit.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A build's route straight to buildkitd's socket, for nodes running on the local daemon.
+
+buildx reaches a docker-container node through `docker exec <container> buildctl dial-stdio`: a process in the
+container for every build (about 45 ms). On a local daemon, the node's buildkitd socket is reachable as
+/proc/<pid>/root/run/buildkit/buildkitd.sock (_node.liveness), so a view naming the node with the remote driver
+at that socket (node_view) gives buildx the same buildkitd without the exec. Nothing else changes for the build:
+the node names (build refs, the context's shared key), platforms and default-load are the node's, and `--load`
+goes to the Docker endpoint of the build's environment, as with the docker-container driver.
+
+The route is taken only when every node of the build runs on the local daemon and its buildkitd answers; any
+other node (another endpoint, stopped, missing, not answering, a process this user cannot reach) keeps the
+docker-container route, where buildx boots a stopped node as before.
+
+Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.liveness import serves
+
+DOCKER_CONTAINER = 'docker-container'
+
+
+def node_sockets(stored, names, params):
+    """{node name: buildkitd socket} when the stored builder is docker-container and every named node runs on a
+    local daemon with its buildkitd answering on its socket, else None."""
+    if stored.get('driver') != DOCKER_CONTAINER or not names:
+        return None
+    # imported here: only a docker-container build asks its nodes' containers
+    from ansible_collections.buildkit.fleet.plugins.module_utils._common import docker_client as dc
+    from ansible_collections.buildkit.fleet.plugins.module_utils._node.container import inspect_container
+    from ansible_collections.buildkit.fleet.plugins.module_utils._node.liveness import serving_socket
+    from ansible_collections.buildkit.fleet.plugins.module_utils._node.names import container_name
+    by_name = dict((n['name'], n) for n in stored.get('nodes') or [])
+    found = {}
+    for name in names:
+        node = by_name.get(name)
+        if node is None:
+            return None
+        try:
+            endpoint = dc.endpoint_params(node.get('endpoint') or '', params)
+            if not dc.docker_host(endpoint).startswith('unix://'):
+                return None  # another host's daemon (tcp://, ssh://): its processes are not here
+            client = dc.connect(endpoint, local_first=True)
+            path = serving_socket(client, inspect_container(client, container_name(name)))
+        except (dc.DockerConnectionError, dc.APIError, dc.DockerException, OSError):
+            return None
+        if path is None:
+            return None
+        found[name] = path
+    return found
+
+
+def still_serving(sockets):
+    """Whether every socket of a direct route still answers (after a failed build: a node that stopped or
+    restarted meanwhile is built on again through the docker-container route)."""
+    return all(serves(path) for path in sockets.values())
