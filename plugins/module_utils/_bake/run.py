@@ -216,7 +216,7 @@ class BakeRun(object):
         extra = dict(env)
         nodes = ([(node, list(platforms) if platforms else None) for node, platforms in key] if key is not None
                  else [(node['name'], None) for node in self.stored.get('nodes') or []])
-        sockets = route.node_sockets(self.stored, [node for node, _p in nodes], params) if direct else None
+        sockets = route.node_sockets(self.stored, [node for node, _p in nodes]) if direct else None
         if key is not None or sockets:
             directory = os.path.join(tempfile.mkdtemp(prefix='view-', dir=self.tmpdir), 'store')
             extra['BUILDX_CONFIG'] = node_view.write_view(directory, self.root, params['builder'], self.stored['raw'],

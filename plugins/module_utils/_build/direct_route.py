@@ -11,9 +11,9 @@ at that socket (node_view) gives buildx the same buildkitd without the exec. Not
 the node names (build refs, the context's shared key), platforms and default-load are the node's, and `--load`
 goes to the Docker endpoint of the build's environment, as with the docker-container driver.
 
-The route is taken only when every node of the build runs on the local daemon and its buildkitd answers; any
-other node (another endpoint, stopped, missing, not answering, a process this user cannot reach) keeps the
-docker-container route, where buildx boots a stopped node as before.
+The route is taken only when every node of the build runs on a daemon of this host (a unix:// endpoint) and its
+buildkitd answers; any other node (another host's endpoint or a docker context, stopped, missing, not answering,
+a process this user cannot reach) keeps the docker-container route, where buildx boots a stopped node as before.
 
 Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
 """
@@ -21,35 +21,39 @@ Private to the buildkit.fleet collection: not for use from other collections; it
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.buildkit.fleet.plugins.module_utils._node.liveness import serves
+import json
+from urllib.parse import quote
+
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.local_docker import LocalUnavailable, request
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.liveness import serves, serving_socket
+from ansible_collections.buildkit.fleet.plugins.module_utils._node.names import container_name
 
 DOCKER_CONTAINER = 'docker-container'
+ASK_TIMEOUT = 5
 
 
-def node_sockets(stored, names, params):
+def _inspect(path, name):
+    """The container's inspect answer from the daemon on the unix socket `path`, or None."""
+    try:
+        status, _headers, body = request(path, 'GET', '/containers/%s/json' % quote(name), ASK_TIMEOUT)
+        found = json.loads(body.decode('utf-8', 'replace')) if status == 200 else None
+    except (LocalUnavailable, OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def node_sockets(stored, names):
     """{node name: buildkitd socket} when the stored builder is docker-container and every named node runs on a
-    local daemon with its buildkitd answering on its socket, else None."""
+    local daemon (a unix:// endpoint) with its buildkitd answering on its socket, else None."""
     if stored.get('driver') != DOCKER_CONTAINER or not names:
         return None
-    # imported here: only a docker-container build asks its nodes' containers
-    from ansible_collections.buildkit.fleet.plugins.module_utils._common import docker_client as dc
-    from ansible_collections.buildkit.fleet.plugins.module_utils._node.container import inspect_container
-    from ansible_collections.buildkit.fleet.plugins.module_utils._node.liveness import serving_socket
-    from ansible_collections.buildkit.fleet.plugins.module_utils._node.names import container_name
     by_name = dict((n['name'], n) for n in stored.get('nodes') or [])
     found = {}
     for name in names:
-        node = by_name.get(name)
-        if node is None:
-            return None
-        try:
-            endpoint = dc.endpoint_params(node.get('endpoint') or '', params)
-            if not dc.docker_host(endpoint).startswith('unix://'):
-                return None  # another host's daemon (tcp://, ssh://): its processes are not here
-            client = dc.connect(endpoint, local_first=True)
-            path = serving_socket(client, inspect_container(client, container_name(name)))
-        except (dc.DockerConnectionError, dc.APIError, dc.DockerException, OSError):
-            return None
+        endpoint = (by_name.get(name) or {}).get('endpoint') or ''
+        if not endpoint.startswith('unix://'):
+            return None  # another host's daemon (tcp://, ssh://) or a docker context: buildx's route
+        path = serving_socket(_inspect(endpoint[len('unix://'):], container_name(name)))
         if path is None:
             return None
         found[name] = path

@@ -142,7 +142,7 @@ class BuildRun(object):
         while True:
             extra = dict(env)
             assignments = plan.assignments if plan.applied else [(n['name'], None) for n in job.stored['nodes']]
-            sockets = route.node_sockets(job.stored, [n for n, _p in assignments], self.params) if direct else None
+            sockets = route.node_sockets(job.stored, [n for n, _p in assignments]) if direct else None
             if plan.applied or sockets:
                 directory = os.path.join(tempfile.mkdtemp(prefix='view-', dir=self.tmpdir), 'store')
                 extra['BUILDX_CONFIG'] = node_view.write_view(directory, job.root, self.params['builder'],

@@ -83,10 +83,12 @@ def reachable_socket(client, inspect, proc='/proc'):
     return (os.path.join(root, BUILDKITD_SOCKET), root) if root else None
 
 
-def serving_socket(client, inspect, proc='/proc'):
-    """buildkitd's socket of a running local node (reachable_socket) when buildkitd answers there, else None."""
-    found = reachable_socket(client, inspect, proc)
-    return found[0] if found and serves(found[0]) else None
+def serving_socket(inspect, proc='/proc'):
+    """buildkitd's socket of a running node (the inspect answer of a local daemon: the caller knows it is) when
+    buildkitd answers there, else None."""
+    root = process_root(inspect, proc)
+    path = os.path.join(root, BUILDKITD_SOCKET) if root else None
+    return path if path and serves(path) else None
 
 
 def emulators(directory=BINFMT_DIR):

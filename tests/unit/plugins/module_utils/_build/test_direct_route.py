@@ -9,9 +9,7 @@ import pytest
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import direct_route as route
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import node_view as nv
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import run as run_mod
-from ansible_collections.buildkit.fleet.plugins.module_utils._common import docker_client as dc
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import TaskFailed
-from ansible_collections.buildkit.fleet.plugins.module_utils._node import liveness
 
 SOCK = '/proc/%d/root/run/buildkit/buildkitd.sock'
 
@@ -41,34 +39,36 @@ def test_the_view_names_the_node_at_its_socket_with_the_remote_driver(tmp_path):
 
 
 class Daemon(object):
-    """connect / inspect_container / serving_socket of a local daemon whose nodes are given as {name: pid or None}."""
+    """The local daemon's answers: its nodes as {name: pid or None (not serving)}; the sockets asked are kept."""
 
     def __init__(self, monkeypatch, pids):
-        self.pids, self.connected = pids, []
-        monkeypatch.setattr(dc, 'connect', self.connect)
-        from ansible_collections.buildkit.fleet.plugins.module_utils._node import container
-        monkeypatch.setattr(container, 'inspect_container', lambda client, name: {'Name': name})
-        monkeypatch.setattr(liveness, 'serving_socket', self.serving)
+        self.pids, self.asked = pids, []
+        monkeypatch.setattr(route, '_inspect', self.inspect)
+        monkeypatch.setattr(route, 'serving_socket', self.serving)
 
-    def connect(self, params, local_first=False):
-        assert local_first
-        self.connected.append(params['docker_host'])
-        return object()
+    def inspect(self, path, name):
+        self.asked.append(path)
+        return {'Name': name}
 
-    def serving(self, client, inspect):
+    def serving(self, inspect):
         pid = self.pids.get(inspect['Name'][len('buildx_buildkit_'):])
         return SOCK % pid if pid else None
 
 
 def test_node_sockets_only_when_every_node_is_local_and_serving(monkeypatch):
     daemon = Daemon(monkeypatch, {'b0': 10, 'b1': 11, 'b2': None})
-    assert route.node_sockets(stored(['b0', 'b1']), ['b0', 'b1'], {}) == {'b0': SOCK % 10, 'b1': SOCK % 11}
-    assert route.node_sockets(stored(['b0', 'b2']), ['b0', 'b2'], {}) is None  # b2 stopped or not answering
-    assert route.node_sockets(stored(['b0'], driver='remote'), ['b0'], {}) is None
-    asked = len(daemon.connected)
-    for endpoint in ('tcp://10.0.0.2:2376', 'ssh://builder@host2'):
-        assert route.node_sockets(stored(['b0'], endpoint=endpoint), ['b0'], {}) is None
-    assert len(daemon.connected) == asked  # another host's daemon is not even connected to
+    assert route.node_sockets(stored(['b0', 'b1']), ['b0', 'b1']) == {'b0': SOCK % 10, 'b1': SOCK % 11}
+    assert daemon.asked == ['/var/run/docker.sock'] * 2
+    assert route.node_sockets(stored(['b0', 'b2']), ['b0', 'b2']) is None  # b2 stopped or not answering
+    assert route.node_sockets(stored(['b0'], driver='remote'), ['b0']) is None
+    asked = len(daemon.asked)
+    for endpoint in ('tcp://10.0.0.2:2376', 'ssh://builder@host2', 'mycontext'):
+        assert route.node_sockets(stored(['b0'], endpoint=endpoint), ['b0']) is None
+    assert len(daemon.asked) == asked  # another host's daemon is not even asked
+
+
+def test_inspect_over_the_socket_is_none_without_a_daemon(tmp_path):
+    assert route._inspect(str(tmp_path / 'no.sock'), 'buildx_buildkit_x0') is None
 
 
 class Job(object):
@@ -98,7 +98,7 @@ class Job(object):
 
 @pytest.fixture
 def runner(tmp_path, monkeypatch):
-    monkeypatch.setattr(route, 'node_sockets', lambda stored, names, params: {'b0': SOCK % 7})
+    monkeypatch.setattr(route, 'node_sockets', lambda stored, names: {'b0': SOCK % 7})
     params = {'builder': 'b', 'placement': 'affinity', 'outputs': None, 'placement_timeout': 2, 'build_timeout': 60,
               'buildx_config': None}
     runner = run_mod.BuildRun(params, False, str(tmp_path), None)

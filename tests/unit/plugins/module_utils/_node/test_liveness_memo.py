@@ -116,11 +116,11 @@ def test_a_socket_that_accepts_and_never_answers_is_not_serving(host):
 
 def test_serving_socket_of_a_local_node_only_while_buildkitd_answers(host):
     path = os.path.join(host['proc'], '4242', 'root', liveness.BUILDKITD_SOCKET)
-    assert liveness.serving_socket(Client(), inspect(), host['proc']) is None  # nothing listens yet
+    assert liveness.serving_socket(inspect(), host['proc']) is None  # nothing listens yet
     host['serve']()
-    assert liveness.serving_socket(Client(), inspect(), host['proc']) == path
-    assert liveness.serving_socket(Client('ssh://me@host2'), inspect(), host['proc']) is None  # not this host
-    assert liveness.serving_socket(Client(), inspect(running=False), host['proc']) is None
+    assert liveness.serving_socket(inspect(), host['proc']) == path
+    assert liveness.serving_socket(inspect(running=False), host['proc']) is None
+    assert liveness.serving_socket(None, host['proc']) is None  # no such container
 
 
 def test_emulators_digest_follows_the_entries_not_status(host):
