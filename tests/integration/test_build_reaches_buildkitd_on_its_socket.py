@@ -1,6 +1,7 @@
-"""A build on a running builder of the local daemon reaches buildkitd on its own socket: no `docker exec` in the
-node (buildx's route is `docker exec buildctl dial-stdio` for every build), the same image loaded into Docker as
-buildx loads, and the same build record on the node. A stopped node is booted by buildx's own route, as before.
+"""A build (and a bake) on a running builder of the local daemon reaches buildkitd on its own socket: no
+`docker exec` in the node (buildx's route is `docker exec buildctl dial-stdio` for every build), the same image
+loaded into Docker as buildx loads, and the same build record on the node. A stopped node is booted by buildx's
+own route, as before.
 The execs are counted in the real daemon's event stream."""
 import time
 
@@ -66,3 +67,33 @@ def test_a_build_asks_no_exec_and_loads_the_image_it_built(ansible, builder, bui
     (ctx / 'app' / 'a.txt').write_text('three\n')  # running again: the socket
     third, execs = execs_during(docker_client, name + '0', lambda: ansible('buildkit_build', **args))
     assert third['built'] and third['placement']['route'] == 'buildkitd socket' and execs == 0, third
+
+
+BAKE_FILE = '''target "default" {
+  context = "."
+  tags = ["%s"]
+  output = ["type=docker"]
+}
+'''
+
+
+def test_a_bake_asks_no_exec_either(ansible, builder, buildx_config, docker_client, tmp_path, request):
+    name = builder('sockb')
+    made = ansible('buildkit_builder', name=name, buildx_config=buildx_config, pull=False,
+                   driver_opts={'image': TEST_IMAGE})
+    assert made['changed'] and not made['failed'], made
+    tag = 'bkf-sockb-%s:1' % name
+    images_removed_after(request, docker_client).append(tag)
+    ctx = context_dir(tmp_path, DOCKERFILE, {'app/a.txt': 'one\n', 'docker-bake.hcl': BAKE_FILE % tag},
+                      busyboxes=('amd64',))
+    args = dict(builder=name, buildx_config=buildx_config, working_dir=str(ctx), files=['docker-bake.hcl'])
+    baked, execs = execs_during(docker_client, name + '0', lambda: ansible('buildkit_bake', **args))
+    assert baked['changed'] and not baked['failed'], baked
+    assert execs == 0, 'the bake ran %d docker exec(s) in the node' % execs
+    assert docker_client.images.get(tag).id  # loaded into the local daemon
+
+    docker_client.api.stop('buildx_buildkit_%s0' % name)  # stopped: buildx's route boots it
+    (ctx / 'app' / 'a.txt').write_text('two\n')
+    again, execs = execs_during(docker_client, name + '0', lambda: ansible('buildkit_bake', **args))
+    assert again['changed'] and not again['failed'], again
+    assert execs >= 1 and docker_client.api.inspect_container('buildx_buildkit_%s0' % name)['State']['Running']
