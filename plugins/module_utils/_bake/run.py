@@ -214,13 +214,10 @@ class BakeRun(object):
         metadata_file = os.path.join(self.tmpdir, 'bake-metadata.json' if index == 0 else 'bake-metadata-%d.json' % index)
         argv = bcmd.build_argv(base, params, metadata_file, members, self._labels(members, targets, found))
         extra = dict(env)
-        nodes = ([(node, list(platforms) if platforms else None) for node, platforms in key] if key is not None
-                 else [(node['name'], None) for node in self.stored.get('nodes') or []])
-        sockets = route.node_sockets(self.stored, [node for node, _p in nodes]) if direct else None
-        if key is not None or sockets:
-            directory = os.path.join(tempfile.mkdtemp(prefix='view-', dir=self.tmpdir), 'store')
-            extra['BUILDX_CONFIG'] = node_view.write_view(directory, self.root, params['builder'], self.stored['raw'],
-                                                          nodes, sockets)
+        chosen = [(node, list(platforms) if platforms else None) for node, platforms in key] if key is not None else None
+        store, sockets = route.build_store(self.tmpdir, self.root, params['builder'], self.stored, chosen, direct)
+        if store:
+            extra['BUILDX_CONFIG'] = store
         rc, _out, err = process.run(self.run_command, argv, extra, timeout=params['build_timeout'])
         if rc != 0 and sockets and key is None and not route.still_serving(sockets):
             # a node stopped or restarted during the call: buildx's route boots it

@@ -22,8 +22,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
+import tempfile
 from urllib.parse import quote
 
+from ansible_collections.buildkit.fleet.plugins.module_utils._build import node_view
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.local_docker import LocalUnavailable, request
 from ansible_collections.buildkit.fleet.plugins.module_utils._node.liveness import serves, serving_socket
 from ansible_collections.buildkit.fleet.plugins.module_utils._node.names import container_name
@@ -58,6 +61,20 @@ def node_sockets(stored, names):
             return None
         found[name] = path
     return found
+
+
+def build_store(tmpdir, user_root, builder, stored, chosen, direct=True):
+    """(the BUILDX_CONFIG a build runs with, or None for the user's own store; the sockets of its direct route,
+    or None).
+
+    `chosen`: [(node name, platforms or None)] that placement chose, or None when buildx chooses among all the
+    builder's nodes; `direct` False keeps buildx's route (after a direct build failed on a node that stopped)."""
+    nodes = chosen if chosen is not None else [(n['name'], None) for n in stored.get('nodes') or []]
+    sockets = node_sockets(stored, [name for name, _platforms in nodes]) if direct else None
+    if chosen is None and not sockets:
+        return None, None
+    directory = os.path.join(tempfile.mkdtemp(prefix='view-', dir=tmpdir), 'store')
+    return node_view.write_view(directory, user_root, builder, stored['raw'], nodes, sockets), sockets
 
 
 def still_serving(sockets):

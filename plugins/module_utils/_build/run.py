@@ -141,12 +141,10 @@ class BuildRun(object):
         attempts, direct = 0, True
         while True:
             extra = dict(env)
-            assignments = plan.assignments if plan.applied else [(n['name'], None) for n in job.stored['nodes']]
-            sockets = route.node_sockets(job.stored, [n for n, _p in assignments]) if direct else None
-            if plan.applied or sockets:
-                directory = os.path.join(tempfile.mkdtemp(prefix='view-', dir=self.tmpdir), 'store')
-                extra['BUILDX_CONFIG'] = node_view.write_view(directory, job.root, self.params['builder'],
-                                                              job.stored['raw'], assignments, sockets)
+            store, sockets = route.build_store(self.tmpdir, job.root, self.params['builder'], job.stored,
+                                               plan.assignments if plan.applied else None, direct)
+            if store:
+                extra['BUILDX_CONFIG'] = store
             plan.route = 'buildkitd socket' if sockets else 'buildx'
             try:
                 metadata, progress, steps = job.build(fingerprint, argv, extra, stdin)
