@@ -3,6 +3,7 @@
 loaded into Docker as buildx loads, and the same build record on the node. A stopped node is booted by buildx's
 own route, as before.
 The execs are counted in the real daemon's event stream."""
+import os
 import time
 
 from build_support import context_dir, images_removed_after
@@ -45,6 +46,8 @@ def test_a_build_asks_no_exec_and_loads_the_image_it_built(ansible, builder, bui
     predicted = ansible('buildkit_build', check=True, **args)
     assert predicted['changed'] and 'route' not in predicted['placement']  # check mode builds nothing
     before = history_refs(buildx_config, name)
+    activity = os.path.join(buildx_config, 'activity', name)
+    os.unlink(activity)
     built, execs = execs_during(docker_client, name + '0', lambda: ansible('buildkit_build', **args))
     assert built['built'] and not built['failed'], built
     assert execs == 0, 'the build ran %d docker exec(s) in the node' % execs
@@ -52,6 +55,7 @@ def test_a_build_asks_no_exec_and_loads_the_image_it_built(ansible, builder, bui
     assert docker_client.images.get(tag).id == built['image_id']  # loaded into the local daemon
     new = history_refs(buildx_config, name) - before
     assert len(new) == 1 and built['metadata']['buildx.build.ref'].endswith('/' + new.pop())  # on this node
+    assert os.path.isfile(activity)  # the builder's last activity, as buildx marks it
     assert ansible('buildkit_build', **args)['changed'] is False
 
     # a stopped node: buildx's route boots it, as plain buildx does

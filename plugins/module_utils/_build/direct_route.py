@@ -27,6 +27,7 @@ import tempfile
 from urllib.parse import quote
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._build import node_view
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.local_docker import LocalUnavailable, request
 from ansible_collections.buildkit.fleet.plugins.module_utils._node.liveness import serves, serving_socket
 from ansible_collections.buildkit.fleet.plugins.module_utils._node.names import container_name
@@ -73,8 +74,21 @@ def build_store(tmpdir, user_root, builder, stored, chosen, direct=True):
     sockets = node_sockets(stored, [name for name, _platforms in nodes]) if direct else None
     if chosen is None and not sockets:
         return None, None
+    if chosen is None:  # buildx would have built on the user's store, marking the builder's last activity
+        _touch_activity(user_root, stored.get('name') or builder)
     directory = os.path.join(tempfile.mkdtemp(prefix='view-', dir=tmpdir), 'store')
     return node_view.write_view(directory, user_root, builder, stored['raw'], nodes, sockets), sockets
+
+
+def _touch_activity(user_root, name):
+    """Write the builder's last activity into the user's store as buildx does when a build starts (under the
+    store's lock); a store that cannot be written does not stop the build."""
+    store = BuildxStore(user_root)
+    try:
+        with store.locked():
+            store.touch_activity(name)
+    except (IOError, OSError):
+        pass
 
 
 def still_serving(sockets):

@@ -110,6 +110,9 @@ def test_a_single_node_build_goes_to_the_socket(runner, tmp_path):
     plan = runner._plan(job)
     _meta, _progress, _steps, plan = runner._build_placed(job, plan, 'sha256:x', ['buildx'], {}, None)
     assert job.seen == [('remote', 'unix://' + SOCK % 7)] and plan.result()['route'] == 'buildkitd socket'
+    with open(str(tmp_path / 'user' / 'activity' / 'b')) as handle:  # as buildx marks it when a build starts
+        assert handle.read().endswith('Z')
+    assert sorted(os.listdir(str(tmp_path / 'user'))) == ['.lock', 'activity', 'instances', 'refs']
 
 
 def test_a_node_that_stopped_during_the_build_is_built_on_through_buildx(runner, tmp_path, monkeypatch):
