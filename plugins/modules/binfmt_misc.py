@@ -215,6 +215,9 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.code_cache import install_code_cache
+install_code_cache()  # the imports below load code compiled once on this host, not again on every run
+
 from ansible_collections.buildkit.fleet.plugins.module_utils._binfmt import handlers as table
 from ansible_collections.buildkit.fleet.plugins.module_utils._binfmt.entries import EntryError
 from ansible_collections.buildkit.fleet.plugins.module_utils._binfmt.reconcile import (

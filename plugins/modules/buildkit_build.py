@@ -507,6 +507,9 @@ warnings_build:
   elements: str
 '''
 
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.code_cache import install_code_cache
+install_code_cache()  # the imports below load code compiled once on this host, not again on every run
+
 from ansible_collections.buildkit.fleet.plugins.module_utils._build.run import run_module
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import CheckedModule
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.module_args import docker_module_spec

@@ -423,6 +423,9 @@ duration:
   sample: 1.84
 '''
 
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.code_cache import install_code_cache
+install_code_cache()  # the imports below load code compiled once on this host, not again on every run
+
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.options import MUTUALLY_EXCLUSIVE, builder_options
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.run import BuilderRun, RunFailed
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import CheckedModule

@@ -291,6 +291,9 @@ builders:
           elements: str
 '''
 
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.code_cache import install_code_cache
+install_code_cache()  # the imports below load code compiled once on this host, not again on every run
+
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.facts import builder_facts
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.buildx_store import BuildxStore, default_root
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import check_sdk

@@ -383,6 +383,9 @@ duration:
 
 import time
 
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.code_cache import install_code_cache
+install_code_cache()  # the imports below load code compiled once on this host, not again on every run
+
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.batch import Batch, BatchError, summary
 from ansible_collections.buildkit.fleet.plugins.module_utils._builder.network_check import NETWORK_ITEM_OPTIONS
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import CheckedModule

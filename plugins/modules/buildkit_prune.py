@@ -234,6 +234,9 @@ command:
 '''
 
 
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.code_cache import install_code_cache
+install_code_cache()  # the imports below load code compiled once on this host, not again on every run
+
 from ansible_collections.buildkit.fleet.plugins.module_utils._cache import prune
 from ansible_collections.buildkit.fleet.plugins.module_utils._cache.du import RECORD_TYPES
 from ansible_collections.buildkit.fleet.plugins.module_utils._cache.prune_options import prune_argv, prune_options

@@ -120,6 +120,9 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.code_cache import install_code_cache
+install_code_cache()  # the imports below load code compiled once on this host, not again on every run
+
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.python_requirements import (
     RequirementError, interpreter_state, parse, satisfies)
 

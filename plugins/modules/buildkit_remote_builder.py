@@ -286,6 +286,9 @@ reachable:
              server_serial: 6a01...}}
 '''
 
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.code_cache import install_code_cache
+install_code_cache()  # the imports below load code compiled once on this host, not again on every run
+
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.early_checks import CheckedModule
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.errors import SpecError, TaskFailed
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.module_args import BUILDX_STORE_ARGS

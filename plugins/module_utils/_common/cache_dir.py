@@ -20,18 +20,23 @@ def default_directory():
     return os.path.join(base, 'buildkit-fleet')
 
 
-def write_json(path, data):
-    """Write JSON atomically (a temporary file renamed over the old one); False when the directory is not
+def write_bytes(path, data):
+    """Write `data` atomically (a temporary file renamed over the old one); False when the directory is not
     writable: a cache that cannot be written only costs time."""
     try:
         os.makedirs(os.path.dirname(path), 0o700, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix='.tmp-', dir=os.path.dirname(path))
-        with os.fdopen(handle, 'w') as out:
-            json.dump(data, out, separators=(',', ':'))
+        with os.fdopen(handle, 'wb') as out:
+            out.write(data)
         os.rename(temporary, path)
         return True
     except (IOError, OSError):
         return False
+
+
+def write_json(path, data):
+    """Write JSON atomically (see write_bytes)."""
+    return write_bytes(path, json.dumps(data, separators=(',', ':')).encode('utf-8'))
 
 
 def read_json(path):

@@ -1,0 +1,120 @@
+"""The collection's module_utils in a module's zip are loaded from code compiled once per content: a real zip,
+real imports, a real cache directory; a changed source, a damaged cache file or a directory others may write to
+never give wrong code."""
+import marshal
+import os
+import sys
+import traceback
+import types
+import zipfile
+
+import pytest
+
+from ansible_collections.buildkit.fleet.plugins.module_utils._common import code_cache
+
+PACKAGE = code_cache.PACKAGE + '._probe_zip'
+MEMBER = PACKAGE.replace('.', '/')
+
+
+def make_zip(path, value, fails=False):
+    with zipfile.ZipFile(path, 'w', zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(MEMBER + '/__init__.py', '')
+        body = 'VALUE = %r\n\n\ndef boom():\n    raise RuntimeError("from the zip")  # the line a traceback shows\n' % value
+        archive.writestr(MEMBER + '/mod.py', body)
+        if fails:
+            archive.writestr(MEMBER + '/broken.py', 'def (\n')
+    return path
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'cache'))
+    installed = []
+
+    def install(value, fails=False):
+        archive = make_zip(str(tmp_path / ('payload-%d.zip' % len(installed))), value, fails)
+        for name in (PACKAGE, PACKAGE + '.mod'):
+            sys.modules.pop(name, None)
+        for finder in installed:
+            sys.meta_path.remove(finder)
+        del installed[:]
+        finder = code_cache.install_code_cache(types.SimpleNamespace(archive=archive))
+        if finder is not None:
+            installed.append(finder)
+        return finder
+    yield {'install': install, 'code': str(tmp_path / 'cache' / 'buildkit-fleet' / 'code')}
+    for finder in installed:
+        sys.meta_path.remove(finder)
+    for name in (PACKAGE, PACKAGE + '.mod', PACKAGE + '.broken'):
+        sys.modules.pop(name, None)
+
+
+def load_value():
+    from ansible_collections.buildkit.fleet.plugins.module_utils._probe_zip import mod  # pylint: disable=import-error
+    return mod
+
+
+def test_modules_of_the_zip_are_compiled_once_and_kept(env):
+    assert env['install'](1) is not None
+    mod = load_value()
+    assert mod.VALUE == 1 and mod.__file__.endswith('/' + MEMBER + '/mod.py')
+    assert len(os.listdir(env['code'])) == 2  # the package and the module
+    assert os.stat(env['code']).st_mode & 0o777 == 0o700
+
+    # the next run reads the kept code: replaced on disk, the kept one is what is loaded
+    for name in os.listdir(env['code']):
+        path = os.path.join(env['code'], name)
+        with open(path, 'rb') as handle:
+            code = marshal.loads(handle.read())
+        if 'VALUE' in code.co_names:
+            with open(path, 'wb') as handle:
+                handle.write(marshal.dumps(compile('VALUE = "kept"\n', 'x', 'exec')))
+    env['install'](1)
+    assert load_value().VALUE == 'kept'
+
+
+def test_a_changed_source_never_meets_old_code(env):
+    env['install'](1)
+    assert load_value().VALUE == 1
+    env['install'](2)
+    assert load_value().VALUE == 2
+    assert len(os.listdir(env['code'])) == 3  # one package (unchanged) and two versions of the module
+
+
+def test_a_damaged_cache_file_is_compiled_again(env):
+    env['install'](3)
+    load_value()
+    for name in os.listdir(env['code']):
+        with open(os.path.join(env['code'], name), 'wb') as handle:
+            handle.write(b'\xe3garbage')
+    env['install'](3)
+    assert load_value().VALUE == 3
+
+
+def test_a_traceback_shows_the_source_line(env):
+    env['install'](4)
+    text = ''
+    try:
+        load_value().boom()
+    except RuntimeError:
+        text = traceback.format_exc()
+    assert MEMBER + '/mod.py' in text and 'the line a traceback shows' in text
+
+
+def test_a_syntax_error_is_raised_as_python_raises_it(env):
+    env['install'](5, fails=True)
+    with pytest.raises(SyntaxError):
+        __import__(PACKAGE + '.broken')
+
+
+def test_nothing_is_installed_outside_a_zip_or_with_a_shared_directory(env, monkeypatch):
+    before = list(sys.meta_path)
+    assert code_cache.install_code_cache(types.SimpleNamespace()) is None  # a plain directory on sys.path
+    assert code_cache.install_code_cache() is None  # this test imports code_cache from files
+    os.makedirs(env['code'])
+    os.chmod(env['code'], 0o777)
+    assert env['install'](6) is None  # others may write there: never read
+    os.chmod(env['code'], 0o700)
+    monkeypatch.setattr(sys, 'gettrace', object)  # any tracer
+    assert env['install'](6) is None  # a tracer (coverage, debugger) maps the zip's own file names
+    assert sys.meta_path == before
