@@ -183,8 +183,9 @@ def is_subset(part, whole):
 
 # ----------------------------------------------------------------------------------------------- running
 
-def playbook(path, workdir, env, extra_vars=None, inventory=None, timeout=600, tag='play'):
-    """ansible-playbook with the results_json callback: (rc, [(task name, result)], output)."""
+def playbook(path, workdir, env, extra_vars=None, inventory=None, timeout=600, tag='play', log_dir=None):
+    """ansible-playbook with the results_json callback, run in `workdir` and logged to <log_dir or workdir>/<tag>.log:
+    (rc, [(task name, result)], output)."""
     local = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')  # the venv's, when on no PATH
     cmd = [local if os.path.exists(local) else 'ansible-playbook', '-i', inventory, path,
            '-e', json.dumps(extra_vars or {})]
@@ -208,7 +209,7 @@ def playbook(path, workdir, env, extra_vars=None, inventory=None, timeout=600, t
         os.killpg(proc.pid, signal.SIGKILL)
         stdout, stderr = proc.communicate()
         raise AssertionError('ansible-playbook %s did not end within %d s:\n%s' % (path, timeout, (stdout + stderr)[-3000:]))
-    with open(os.path.join(workdir, tag + '.log'), 'w') as handle:
+    with open(os.path.join(log_dir or workdir, tag + '.log'), 'w') as handle:
         handle.write(stdout + stderr)
     try:
         data = json.loads(stdout[stdout.index('{"tasks"'):].splitlines()[0])

@@ -604,8 +604,8 @@ def run_fleet(world):
     extra['ansible_python_interpreter'] = sys.executable  # the controller's venv is this host's Python
     with BinfmtLock():
         rc, results, output = docs.playbook(os.path.join(docs.REPO, 'docs/fleet/fleet.yml'), docs.REPO, world['env'],
-                                            inventory=path, extra_vars=extra, tag='fleet', timeout=900)
-        # the log of the run goes to the repo dir otherwise: keep it beside the others
+                                            inventory=path, extra_vars=extra, tag='fleet', timeout=900,
+                                            log_dir=world['base'])  # run from the repo, logged beside the others
     state = snapshot(world)
     return {'rc': rc, 'results': results, 'state': state, 'inventory': inv, 'output': output}
 
