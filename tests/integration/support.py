@@ -1,6 +1,7 @@
 """Helpers that look at the real daemon and the real buildx store."""
 import os
 import subprocess
+import time
 
 import docker
 
@@ -51,3 +52,14 @@ def store_files(buildx_config):
 def exec_in(client, node, *cmd):
     result = client.containers.get('buildx_buildkit_' + node).exec_run(list(cmd))
     return result.exit_code, result.output.decode()
+
+
+def execs_during(docker_client, node, action):
+    """(what action() returned, how many execs the daemon created in the node's container meanwhile)."""
+    since = time.time()
+    returned = action()
+    until = time.time() + 0.5
+    time.sleep(0.6)
+    events = docker_client.api.events(since='%.9f' % since, until='%.9f' % until, decode=True,
+                                      filters={'event': 'exec_create', 'container': 'buildx_buildkit_' + node})
+    return returned, len(list(events))

@@ -4,27 +4,15 @@ loaded into Docker as buildx loads, and the same build record on the node. A sto
 own route, as before.
 The execs are counted in the real daemon's event stream."""
 import os
-import time
 
 from build_support import context_dir, images_removed_after
-from support import TEST_IMAGE, buildx
+from support import TEST_IMAGE, buildx, execs_during
 
 DOCKERFILE = '''FROM scratch
 COPY bb-amd64 /bin/busybox
 COPY app/ /app/
 RUN ["/bin/busybox", "sh", "-c", "/bin/busybox cat /app/* | /bin/busybox sha256sum > /app.sum"]
 '''
-
-
-def execs_during(docker_client, node, action):
-    """(what action() returned, how many execs the daemon created in the node's container meanwhile)."""
-    since = time.time()
-    returned = action()
-    until = time.time() + 0.5
-    time.sleep(0.6)
-    events = docker_client.api.events(since='%.9f' % since, until='%.9f' % until, decode=True,
-                                      filters={'event': 'exec_create', 'container': 'buildx_buildkit_' + node})
-    return returned, len(list(events))
 
 
 def history_refs(buildx_config, name):

@@ -9,20 +9,9 @@ import time
 
 import pytest
 
-from support import TEST_IMAGE, buildx, container
+from support import TEST_IMAGE, buildx, container, execs_during
 
 BINFMT_ENTRY = '/proc/sys/fs/binfmt_misc/qemu-s390x'
-
-
-def execs_during(docker_client, node, action):
-    """(what action() returned, how many execs the daemon created in the node's container meanwhile)."""
-    since = time.time()
-    returned = action()
-    until = time.time() + 0.5
-    time.sleep(0.6)
-    events = docker_client.api.events(since='%.9f' % since, until='%.9f' % until, decode=True,
-                                      filters={'event': 'exec_create', 'container': 'buildx_buildkit_' + node})
-    return returned, len(list(events))
 
 
 def buildx_platforms(buildx_config, name):
