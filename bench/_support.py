@@ -77,6 +77,12 @@ def ratio(label, numerator, denominator, goal=None, word='goal'):
     return value
 
 
+def above_floor(label, module, cli, floor):
+    """Print what each side spent above Ansible's own cost (the floor: the same kind of run of `command: /bin/true`),
+    medians in seconds; the whole-run ratio can move only within that part."""
+    print('above the floor %s module %.3f s vs buildx %.3f s (floor %.3f s)' % (label, module - floor, cli - floor, floor))
+
+
 def load_average():
     """The load average (1, 5, 15 minutes) as text, to print before and after the rounds of a shared machine."""
     return ' '.join('%.2f' % x for x in os.getloadavg())

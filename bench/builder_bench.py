@@ -2,11 +2,12 @@
 
 create: buildkit_builder (create + boot) vs `command: docker buildx create --bootstrap`
 no-op:  buildkit_builder on a running builder vs `command: docker buildx inspect --bootstrap`
+floor:  `command: /bin/true`, Ansible's own cost of such a task, paid by both sides
 
 Interleaved rounds: in each round the module and buildx both create a builder of their own and converge or
 inspect it again; the side that goes first alternates from round to round, so a slow moment of the (shared)
 machine hits both. Prints the medians, the ratios module/buildx (target <= 1.0), the module's own `timings`
-(medians) and the load average before and after. `--rounds N` (or BENCH_ROUNDS, default 7) sets the rounds;
+(medians), what each side spent above the floor, and the load average before and after. `--rounds N` (or BENCH_ROUNDS, default 7) sets the rounds;
 one uncounted warm-up pair comes first."""
 import argparse
 import json
@@ -14,7 +15,7 @@ import statistics
 import tempfile
 import uuid
 
-from _support import IMAGE, ansible, env_rounds, load_average, remove_builder, show
+from _support import IMAGE, above_floor, ansible, env_rounds, load_average, remove_builder, show
 
 ROUNDS = env_rounds(7)
 MODULE = 'buildkit.fleet.buildkit_builder'
@@ -52,6 +53,10 @@ def buildx_side(store, name, times):
     cleanup(store, name)
 
 
+def floor_side(store, times):
+    times['floor (command: /bin/true)'].append(ansible(store, 'ansible.builtin.command', '/bin/true')[0])
+
+
 def median_timings(runs):
     keys = sorted(set(k for run in runs for k in run))
     return dict((k, round(statistics.median([run.get(k, 0.0) for run in runs]), 3)) for k in keys)
@@ -64,7 +69,7 @@ def main():
     store = tempfile.mkdtemp(prefix='bench-buildx-')
     tag = uuid.uuid4().hex[:6]
     times = dict((k, []) for k in ('module create', 'buildx create --bootstrap', 'module no-op',
-                                   'buildx inspect --bootstrap'))
+                                   'buildx inspect --bootstrap', 'floor (command: /bin/true)'))
     timings = {'create': [], 'no-op': []}
     load_before = load_average()
     # one warm-up pair, not counted (page cache, the image's layers, Ansible's own caches)
@@ -72,7 +77,8 @@ def main():
     buildx_side(store, 'benchw%sx' % tag, dict((k, []) for k in times))
     for i in range(args.rounds):
         sides = [lambda: module_side(store, 'bench%s%dm' % (tag, i), times, timings),
-                 lambda: buildx_side(store, 'bench%s%dx' % (tag, i), times)]
+                 lambda: buildx_side(store, 'bench%s%dx' % (tag, i), times),
+                 lambda: floor_side(store, times)]
         for side in (sides if i % 2 == 0 else sides[::-1]):
             side()
     load_after = load_average()
@@ -89,6 +95,9 @@ def main():
     print('ratio no-op   module/buildx: %.2fx (%.2f s vs %.2f s; target <= 1.0)' % (
         medians['module no-op'] / medians['buildx inspect --bootstrap'], medians['module no-op'],
         medians['buildx inspect --bootstrap']))
+    floor = medians['floor (command: /bin/true)']
+    above_floor('create', medians['module create'], medians['buildx create --bootstrap'], floor)
+    above_floor('no-op ', medians['module no-op'], medians['buildx inspect --bootstrap'], floor)
 
 
 if __name__ == '__main__':

@@ -14,6 +14,8 @@ import json
 import os
 import tempfile
 
+TEMPORARY_PREFIX = '.tmp-'  # write_bytes's temporary files, renamed over their target when complete
+
 
 def default_directory():
     base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
@@ -25,7 +27,7 @@ def write_bytes(path, data):
     writable: a cache that cannot be written only costs time."""
     try:
         os.makedirs(os.path.dirname(path), 0o700, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix='.tmp-', dir=os.path.dirname(path))
+        handle, temporary = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, dir=os.path.dirname(path))
         with os.fdopen(handle, 'wb') as out:
             out.write(data)
         os.rename(temporary, path)

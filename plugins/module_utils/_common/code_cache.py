@@ -18,6 +18,10 @@ written only costs the compile, as before. Nothing is installed outside a zip (a
 sys.path: Python's own __pycache__ serves those) or under a tracer (coverage, a debugger: they map the zip's
 file names). Deleting the directory is always safe.
 
+The directory does not grow without bound: code that is read is marked used (its mtime, refreshed at most once a
+day), and when a run compiles something new (a new release, a changed file) it removes the code nobody used for
+KEEP_DAYS days and temporary files left by interrupted writes.
+
 Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
 """
 
@@ -29,12 +33,15 @@ import importlib.util
 import marshal
 import os
 import sys
+import time
 import zipfile
 
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.cache_dir import default_directory, write_bytes
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.cache_dir import TEMPORARY_PREFIX, default_directory, write_bytes
 
 PACKAGE = 'ansible_collections.buildkit.fleet.plugins.module_utils'
 MAGIC = importlib.util.MAGIC_NUMBER
+KEEP_DAYS = 30
+DAY = 24 * 3600
 
 
 def private_directory(path):
@@ -47,11 +54,41 @@ def private_directory(path):
     return found.st_uid == os.getuid() and not found.st_mode & 0o022
 
 
+def mark_used(handle, path, now):
+    """Refresh the mtime of an open cache file when it is older than a day (one fstat, a rare utime)."""
+    try:
+        if now - os.fstat(handle.fileno()).st_mtime > DAY:
+            os.utime(path, (now, now))
+    except (IOError, OSError):
+        pass
+
+
+def prune(directory, now, keep_days=KEEP_DAYS):
+    """Remove from `directory` the code unused for `keep_days` days and temporary files older than an hour;
+    returns the names removed. Another run removing the same file at once is not an error."""
+    removed = []
+    try:
+        entries = list(os.scandir(directory))
+    except (IOError, OSError):
+        return removed
+    for entry in entries:
+        try:
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+            if age > (3600 if entry.name.startswith(TEMPORARY_PREFIX) else keep_days * DAY) and entry.is_file():
+                os.unlink(entry.path)
+                removed.append(entry.name)
+        except (IOError, OSError):
+            pass
+    return removed
+
+
 class CodeCache(object):
-    """Compiled code by (path, source), read from and written to `directory`."""
+    """Compiled code by (path, source), read from and written to `directory`; the first code this process
+    writes prunes the directory (see prune)."""
 
     def __init__(self, directory):
         self.directory = directory
+        self.pruned = False
 
     def code(self, name, source):
         """The code object of `source` (bytes) of the zip member `name`."""
@@ -59,11 +96,16 @@ class CodeCache(object):
         path = os.path.join(self.directory, key)
         try:
             with open(path, 'rb') as handle:
-                return marshal.loads(handle.read())
+                code = marshal.loads(handle.read())
+                mark_used(handle, path, time.time())
+                return code
         except (IOError, OSError, EOFError, ValueError, TypeError):
             pass
         code = compile(source, name, 'exec', dont_inherit=True)
         write_bytes(path, marshal.dumps(code))
+        if not self.pruned:
+            self.pruned = True
+            prune(self.directory, time.time())
         return code
 
 

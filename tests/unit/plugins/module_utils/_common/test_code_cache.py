@@ -118,3 +118,51 @@ def test_nothing_is_installed_outside_a_zip_or_with_a_shared_directory(env, monk
     monkeypatch.setattr(sys, 'gettrace', object)  # any tracer
     assert env['install'](6) is None  # a tracer (coverage, debugger) maps the zip's own file names
     assert sys.meta_path == before
+
+
+def age(path, days):
+    stamp = os.stat(path).st_mtime - days * code_cache.DAY
+    os.utime(path, (stamp, stamp))
+
+
+def test_code_nobody_used_for_a_month_goes_when_new_code_is_compiled(env):
+    env['install'](7)
+    load_value()
+    os.makedirs(env['code'], exist_ok=True)
+    stale = os.path.join(env['code'], 'f' * 64)  # code of an older release
+    with open(stale, 'wb') as handle:
+        handle.write(marshal.dumps(compile('', 'x', 'exec')))
+    leftover = os.path.join(env['code'], code_cache.TEMPORARY_PREFIX + 'interrupted')
+    with open(leftover, 'wb') as handle:
+        handle.write(b'partial')
+    for name in os.listdir(env['code']):
+        age(os.path.join(env['code'], name), code_cache.KEEP_DAYS + 1)
+    kept = set(os.listdir(env['code'])) - {os.path.basename(stale), os.path.basename(leftover)}
+
+    # a run that only reads prunes nothing, and marks what it read as used
+    env['install'](7)
+    load_value()
+    assert os.path.exists(stale) and os.path.exists(leftover)
+    for name in kept:
+        assert os.stat(os.path.join(env['code'], name)).st_mtime > code_cache.time.time() - 60
+
+    # a run that compiles something new removes what nobody used, and keeps what was used
+    env['install'](8)
+    load_value()
+    names = set(os.listdir(env['code']))
+    assert not os.path.exists(stale) and not os.path.exists(leftover)
+    assert kept <= names and len(names) == len(kept) + 1
+
+
+def test_pruning_keeps_recent_temporary_files_and_other_entries(tmp_path):
+    recent = tmp_path / (code_cache.TEMPORARY_PREFIX + 'being-written')
+    recent.write_bytes(b'')
+    old_directory = tmp_path / 'not-a-file'
+    old_directory.mkdir()
+    age(str(old_directory), code_cache.KEEP_DAYS + 1)
+    week_old = tmp_path / ('a' * 64)
+    week_old.write_bytes(b'')
+    age(str(week_old), 7)
+    assert code_cache.prune(str(tmp_path), code_cache.time.time()) == []
+    assert code_cache.prune(str(tmp_path / 'missing'), code_cache.time.time()) == []
+    assert code_cache.prune(str(tmp_path), code_cache.time.time(), keep_days=6) == ['a' * 64]
