@@ -7,8 +7,8 @@ floor:  `command: /bin/true`, Ansible's own cost of such a task, paid by both si
 Interleaved rounds: in each round the module and buildx both create a builder of their own and converge or
 inspect it again; the side that goes first alternates from round to round, so a slow moment of the (shared)
 machine hits both. Prints the medians, the ratios module/buildx (target <= 1.0), the module's own `timings`
-(medians), what each side spent above the floor, and the load average before and after. `--rounds N` (or BENCH_ROUNDS, default 7) sets the rounds;
-one uncounted warm-up pair comes first."""
+(medians), what each side spent above the floor, and the load average before and after. `--rounds N` (or
+BENCH_ROUNDS, default 7) sets the rounds; one uncounted warm-up pair comes first."""
 import argparse
 import json
 import statistics

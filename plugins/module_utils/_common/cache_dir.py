@@ -15,6 +15,7 @@ import os
 import tempfile
 
 TEMPORARY_PREFIX = '.tmp-'  # write_bytes's temporary files, renamed over their target when complete
+DAY = 24 * 3600
 
 
 def default_directory():
@@ -48,3 +49,31 @@ def read_json(path):
             return json.load(handle)
     except (IOError, OSError, ValueError):
         return None
+
+
+def mark_used(handle, path, now):
+    """Mark an open cache file used: refresh its mtime when it is older than a day (one fstat, a rare utime)."""
+    try:
+        if now - os.fstat(handle.fileno()).st_mtime > DAY:
+            os.utime(path, (now, now))
+    except (IOError, OSError):
+        pass
+
+
+def prune_unused(directory, now, keep_days):
+    """Remove from `directory` the files unused (see mark_used) for `keep_days` days and temporary files older
+    than an hour; returns the names removed. Another run removing the same file at once is not an error."""
+    removed = []
+    try:
+        entries = list(os.scandir(directory))
+    except (IOError, OSError):
+        return removed
+    for entry in entries:
+        try:
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+            if age > (3600 if entry.name.startswith(TEMPORARY_PREFIX) else keep_days * DAY) and entry.is_file():
+                os.unlink(entry.path)
+                removed.append(entry.name)
+        except (IOError, OSError):
+            pass
+    return removed

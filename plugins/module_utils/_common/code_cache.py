@@ -36,12 +36,12 @@ import sys
 import time
 import zipfile
 
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.cache_dir import TEMPORARY_PREFIX, default_directory, write_bytes
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.cache_dir import (
+    default_directory, mark_used, prune_unused, write_bytes)
 
 PACKAGE = 'ansible_collections.buildkit.fleet.plugins.module_utils'
 MAGIC = importlib.util.MAGIC_NUMBER
 KEEP_DAYS = 30
-DAY = 24 * 3600
 
 
 def private_directory(path):
@@ -54,37 +54,9 @@ def private_directory(path):
     return found.st_uid == os.getuid() and not found.st_mode & 0o022
 
 
-def mark_used(handle, path, now):
-    """Refresh the mtime of an open cache file when it is older than a day (one fstat, a rare utime)."""
-    try:
-        if now - os.fstat(handle.fileno()).st_mtime > DAY:
-            os.utime(path, (now, now))
-    except (IOError, OSError):
-        pass
-
-
-def prune(directory, now, keep_days=KEEP_DAYS):
-    """Remove from `directory` the code unused for `keep_days` days and temporary files older than an hour;
-    returns the names removed. Another run removing the same file at once is not an error."""
-    removed = []
-    try:
-        entries = list(os.scandir(directory))
-    except (IOError, OSError):
-        return removed
-    for entry in entries:
-        try:
-            age = now - entry.stat(follow_symlinks=False).st_mtime
-            if age > (3600 if entry.name.startswith(TEMPORARY_PREFIX) else keep_days * DAY) and entry.is_file():
-                os.unlink(entry.path)
-                removed.append(entry.name)
-        except (IOError, OSError):
-            pass
-    return removed
-
-
 class CodeCache(object):
     """Compiled code by (path, source), read from and written to `directory`; the first code this process
-    writes prunes the directory (see prune)."""
+    writes prunes the directory (cache_dir.prune_unused)."""
 
     def __init__(self, directory):
         self.directory = directory
@@ -105,7 +77,7 @@ class CodeCache(object):
         write_bytes(path, marshal.dumps(code))
         if not self.pruned:
             self.pruned = True
-            prune(self.directory, time.time())
+            prune_unused(self.directory, time.time(), KEEP_DAYS)
         return code
 
 

@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from ansible_collections.buildkit.fleet.plugins.module_utils._common import code_cache
+from ansible_collections.buildkit.fleet.plugins.module_utils._common import cache_dir, code_cache
 
 PACKAGE = code_cache.PACKAGE + '._probe_zip'
 MEMBER = PACKAGE.replace('.', '/')
@@ -121,7 +121,7 @@ def test_nothing_is_installed_outside_a_zip_or_with_a_shared_directory(env, monk
 
 
 def age(path, days):
-    stamp = os.stat(path).st_mtime - days * code_cache.DAY
+    stamp = os.stat(path).st_mtime - days * cache_dir.DAY
     os.utime(path, (stamp, stamp))
 
 
@@ -132,7 +132,7 @@ def test_code_nobody_used_for_a_month_goes_when_new_code_is_compiled(env):
     stale = os.path.join(env['code'], 'f' * 64)  # code of an older release
     with open(stale, 'wb') as handle:
         handle.write(marshal.dumps(compile('', 'x', 'exec')))
-    leftover = os.path.join(env['code'], code_cache.TEMPORARY_PREFIX + 'interrupted')
+    leftover = os.path.join(env['code'], cache_dir.TEMPORARY_PREFIX + 'interrupted')
     with open(leftover, 'wb') as handle:
         handle.write(b'partial')
     for name in os.listdir(env['code']):
@@ -155,7 +155,7 @@ def test_code_nobody_used_for_a_month_goes_when_new_code_is_compiled(env):
 
 
 def test_pruning_keeps_recent_temporary_files_and_other_entries(tmp_path):
-    recent = tmp_path / (code_cache.TEMPORARY_PREFIX + 'being-written')
+    recent = tmp_path / (cache_dir.TEMPORARY_PREFIX + 'being-written')
     recent.write_bytes(b'')
     old_directory = tmp_path / 'not-a-file'
     old_directory.mkdir()
@@ -163,6 +163,6 @@ def test_pruning_keeps_recent_temporary_files_and_other_entries(tmp_path):
     week_old = tmp_path / ('a' * 64)
     week_old.write_bytes(b'')
     age(str(week_old), 7)
-    assert code_cache.prune(str(tmp_path), code_cache.time.time()) == []
-    assert code_cache.prune(str(tmp_path / 'missing'), code_cache.time.time()) == []
-    assert code_cache.prune(str(tmp_path), code_cache.time.time(), keep_days=6) == ['a' * 64]
+    assert cache_dir.prune_unused(str(tmp_path), code_cache.time.time(), code_cache.KEEP_DAYS) == []
+    assert cache_dir.prune_unused(str(tmp_path / 'missing'), code_cache.time.time(), code_cache.KEEP_DAYS) == []
+    assert cache_dir.prune_unused(str(tmp_path), code_cache.time.time(), keep_days=6) == ['a' * 64]
