@@ -16,6 +16,7 @@ import tempfile
 
 TEMPORARY_PREFIX = '.tmp-'  # write_bytes's temporary files, renamed over their target when complete
 DAY = 24 * 3600
+KEEP_DAYS = 30  # cache files no run has used for this long are removed by a run that writes new ones
 
 
 def default_directory():
@@ -42,11 +43,15 @@ def write_json(path, data):
     return write_bytes(path, json.dumps(data, separators=(',', ':')).encode('utf-8'))
 
 
-def read_json(path):
-    """The JSON in path, or None when it is missing or unreadable."""
+def read_json(path, used_at=None):
+    """The JSON in path, or None when it is missing or unreadable; a time `used_at` marks the file used then
+    (mark_used)."""
     try:
         with open(path) as handle:
-            return json.load(handle)
+            found = json.load(handle)
+            if used_at is not None:
+                mark_used(handle, path, used_at)
+            return found
     except (IOError, OSError, ValueError):
         return None
 
@@ -60,9 +65,10 @@ def mark_used(handle, path, now):
         pass
 
 
-def prune_unused(directory, now, keep_days):
-    """Remove from `directory` the files unused (see mark_used) for `keep_days` days and temporary files older
-    than an hour; returns the names removed. Another run removing the same file at once is not an error."""
+def prune_unused(directory, now, keep_days=KEEP_DAYS, prefix=''):
+    """Remove from `directory` the files named `prefix`... unused (see mark_used) for `keep_days` days and
+    temporary files older than an hour; returns the names removed. Another run removing the same file at once
+    is not an error."""
     removed = []
     try:
         entries = list(os.scandir(directory))
@@ -70,8 +76,11 @@ def prune_unused(directory, now, keep_days):
         return removed
     for entry in entries:
         try:
+            temporary = entry.name.startswith(TEMPORARY_PREFIX)
+            if not (temporary or entry.name.startswith(prefix)):
+                continue
             age = now - entry.stat(follow_symlinks=False).st_mtime
-            if age > (3600 if entry.name.startswith(TEMPORARY_PREFIX) else keep_days * DAY) and entry.is_file():
+            if age > (3600 if temporary else keep_days * DAY) and entry.is_file():
                 os.unlink(entry.path)
                 removed.append(entry.name)
         except (IOError, OSError):

@@ -37,11 +37,10 @@ import time
 import zipfile
 
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.cache_dir import (
-    default_directory, mark_used, prune_unused, write_bytes)
+    KEEP_DAYS, default_directory, mark_used, prune_unused, write_bytes)
 
 PACKAGE = 'ansible_collections.buildkit.fleet.plugins.module_utils'
 MAGIC = importlib.util.MAGIC_NUMBER
-KEEP_DAYS = 30
 
 
 def private_directory(path):

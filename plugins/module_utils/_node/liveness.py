@@ -15,6 +15,8 @@ restart, and other emulated platforms only when the emulators change. A containe
 what another container of the same make reported (image, entrypoint, command, environment, buildkitd.toml,
 emulators): its version, platforms and GC policy, not its worker id. Anything else (a remote daemon, a process
 this user may not reach, another socket path) answers None and the caller asks with the exec.
+A run that remembers workers removes the memos no run has read for cache_dir.KEEP_DAYS days (containers
+started long ago and removed since).
 
 Private to the buildkit.fleet collection: not for use from other collections; it may change in any release.
 """
@@ -25,8 +27,10 @@ __metaclass__ = type
 import hashlib
 import os
 import socket
+import time
 
-from ansible_collections.buildkit.fleet.plugins.module_utils._common.cache_dir import default_directory, read_json, write_json
+from ansible_collections.buildkit.fleet.plugins.module_utils._common.cache_dir import (
+    default_directory, prune_unused, read_json, write_json)
 from ansible_collections.buildkit.fleet.plugins.module_utils._common.docker_client import local_socket_path
 from ansible_collections.buildkit.fleet.plugins.module_utils._node.names import CONFIG_PATH
 
@@ -110,9 +114,16 @@ def emulators(directory=BINFMT_DIR):
 class WorkersMemo(object):
     """The workers a local node's buildkitd reported, answered again while it runs and serves unchanged."""
 
-    def __init__(self, directory=None, proc='/proc', binfmt=BINFMT_DIR):
+    def __init__(self, directory=None, proc='/proc', binfmt=BINFMT_DIR, clock=time.time):
         self.directory = directory or os.path.join(default_directory(), 'workers')
-        self.proc, self.binfmt = proc, binfmt
+        self.proc, self.binfmt, self.clock = proc, binfmt, clock
+        self.pruned = False
+
+    def _write(self, path, key, workers):
+        """Remember `workers` under `key` in `path`; the first write of this run prunes unused memos."""
+        if write_json(path, {'key': key, 'workers': workers}) and not self.pruned:
+            self.pruned = True
+            prune_unused(self.directory, self.clock())
 
     def _reach(self, client, inspect):
         """(buildkitd socket, process root, emulator digest) of a node this host can reach directly, else None."""
@@ -137,10 +148,9 @@ class WorkersMemo(object):
         name = hashlib.sha256(repr(key).encode('utf-8', 'surrogateescape')).hexdigest()[:32]
         return os.path.join(self.directory, 'made-%s.json' % name), key
 
-    @staticmethod
-    def _recall(memo, sock, own=False):
+    def _recall(self, memo, sock, own=False):
         path, key = memo
-        found = read_json(path)
+        found = read_json(path, used_at=self.clock())
         if not isinstance(found, dict) or found.get('key') != key or not found.get('workers'):
             return None
         if own and not all(w.get('id') for w in found['workers']):
@@ -159,14 +169,11 @@ class WorkersMemo(object):
         reach = self._reach(client, inspect)
         known = self._recall(self._make_memo(inspect, reach), reach[0]) if reach else None
         if known:
-            path, key = self._start_memo(inspect, reach)
-            write_json(path, {'key': key, 'workers': known})
+            self._write(*self._start_memo(inspect, reach), workers=known)
         return known
 
     def remember(self, client, inspect, workers):
         reach = self._reach(client, inspect) if workers else None
         if reach is not None:
-            path, key = self._start_memo(inspect, reach)
-            write_json(path, {'key': key, 'workers': workers})
-            path, key = self._make_memo(inspect, reach)
-            write_json(path, {'key': key, 'workers': [dict(w, id=None) for w in workers]})
+            self._write(*self._start_memo(inspect, reach), workers=workers)
+            self._write(*self._make_memo(inspect, reach), workers=[dict(w, id=None) for w in workers])

@@ -87,3 +87,25 @@ def test_tree_digest_reads_only_what_the_cache_does_not_know(tmp_path, monkeypat
                         lambda *a, **k: pools.append(1) or (x for x in ()).throw(AssertionError('no pool for one file')))
     assert fpr.tree_digest(str(ctx), [], hasher=again) != plain
     assert second.calls == [str(ctx / 'f07')] and pools == []
+
+
+def test_writing_a_cache_removes_other_contexts_unused_for_a_month_and_nothing_else(tmp_path):
+    cache_dir = tmp_path / 'cache'
+    cache_dir.mkdir()
+    month_ago = time.time() - 40 * 24 * 3600
+    for name in ('digests-gone.json', 'digests-read.json', 'daemons.json'):
+        (cache_dir / name).write_text('{}')
+        os.utime(str(cache_dir / name), (month_ago, month_ago))
+    ctx, read = tmp_path / 'ctx', tmp_path / 'read'
+    for directory in (ctx, read):
+        directory.mkdir()
+        old_file(directory / 'a', 'one')
+    reader = DigestCache(str(read), fpr.hash_file, directory=str(cache_dir), clock=later)
+    os.rename(str(cache_dir / 'digests-read.json'), reader.path)
+    os.utime(reader.path, (month_ago, month_ago))
+    DigestCache(str(read), fpr.hash_file, directory=str(cache_dir), clock=later)  # read: marked used
+    cache = DigestCache(str(ctx), fpr.hash_file, directory=str(cache_dir), clock=later)
+    cache.digest(str(ctx / 'a'))
+    cache.save()
+    assert sorted(os.listdir(str(cache_dir))) == sorted(
+        ['daemons.json', os.path.basename(reader.path), os.path.basename(cache.path)])

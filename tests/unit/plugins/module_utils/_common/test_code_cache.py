@@ -166,3 +166,25 @@ def test_pruning_keeps_recent_temporary_files_and_other_entries(tmp_path):
     assert cache_dir.prune_unused(str(tmp_path), code_cache.time.time(), code_cache.KEEP_DAYS) == []
     assert cache_dir.prune_unused(str(tmp_path / 'missing'), code_cache.time.time(), code_cache.KEEP_DAYS) == []
     assert cache_dir.prune_unused(str(tmp_path), code_cache.time.time(), keep_days=6) == ['a' * 64]
+
+
+def test_pruning_with_a_prefix_leaves_other_names(tmp_path):
+    for name in ('digests-a.json', 'daemons.json', cache_dir.TEMPORARY_PREFIX + 'x'):
+        (tmp_path / name).write_text('{}')
+        age(str(tmp_path / name), cache_dir.KEEP_DAYS + 1)
+    removed = cache_dir.prune_unused(str(tmp_path), code_cache.time.time(), prefix='digests-')
+    assert sorted(removed) == sorted(['digests-a.json', cache_dir.TEMPORARY_PREFIX + 'x'])
+    assert os.listdir(str(tmp_path)) == ['daemons.json']
+
+
+def test_reading_json_marks_the_file_used(tmp_path):
+    path = tmp_path / 'memo.json'
+    path.write_text('{"a": 1}')
+    age(str(path), 10)
+    assert cache_dir.read_json(str(path)) == {'a': 1} and time_since_change(path) > 9 * cache_dir.DAY
+    assert cache_dir.read_json(str(path), used_at=code_cache.time.time()) == {'a': 1}
+    assert time_since_change(path) < 60
+
+
+def time_since_change(path):
+    return code_cache.time.time() - os.stat(str(path)).st_mtime

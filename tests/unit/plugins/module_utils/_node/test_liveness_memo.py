@@ -238,3 +238,27 @@ def test_what_the_make_answered_is_remembered_for_the_start_but_not_as_its_own(h
     assert memo.recall(Client(), made(second), own=True) is None
     memo.remember(Client(), made(second), [dict(WORKERS[0], id='w2')])
     assert memo.recall(Client(), made(second), own=True) == [dict(WORKERS[0], id='w2')]
+
+
+def aged(path, days):
+    past = liveness.time.time() - days * 24 * 3600
+    os.utime(path, (past, past))
+
+
+def test_remembering_removes_memos_nobody_read_for_a_month_and_reading_keeps_them(host):
+    host['serve']()
+    memo = host['memo']
+    memo.remember(Client(), inspect(), WORKERS)
+    start_memo = CONTAINER_ID[:32] + '.json'
+    make_memo = [name for name in os.listdir(memo.directory) if name.startswith('made-')]
+    for name in os.listdir(memo.directory):
+        aged(os.path.join(memo.directory, name), 40)
+    assert memo.recall(Client(), inspect()) == WORKERS  # read: this start's memo is used again
+    other = CONTAINER_ID[::-1]  # another container, of another make
+    with open(os.path.join(host['proc'], '4242', 'cgroup'), 'a') as handle:
+        handle.write('0::/docker/buildx/%s\n' % other)
+    later = liveness.WorkersMemo(memo.directory, proc=host['proc'], binfmt=host['binfmt'])
+    later.remember(Client(), made(other, image='sha256:other'), WORKERS)
+    left = os.listdir(memo.directory)
+    assert start_memo in left and other[:32] + '.json' in left
+    assert len(make_memo) == 1 and make_memo[0] not in left  # nobody read it for 40 days
