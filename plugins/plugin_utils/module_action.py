@@ -28,14 +28,18 @@ __metaclass__ = type
 import contextlib
 import gc
 import multiprocessing
+import sys
 
-from ansible.executor.process.worker import WorkerProcess
 from ansible.plugins.action.normal import ActionModule as NormalAction
+
+WORKER_MODULE = 'ansible.executor.process.worker'
 
 
 def in_worker_process():
-    """Whether this is one of Ansible's worker processes, which end with their task."""
-    return isinstance(multiprocessing.current_process(), WorkerProcess)
+    """Whether this is one of Ansible's worker processes, which end with their task (a worker has imported
+    their module; nothing is imported here)."""
+    worker = sys.modules.get(WORKER_MODULE)
+    return worker is not None and isinstance(multiprocessing.current_process(), worker.WorkerProcess)
 
 
 @contextlib.contextmanager

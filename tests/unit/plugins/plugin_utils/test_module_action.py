@@ -1,8 +1,9 @@
 import gc
 import os
+import sys
+import types
 
 import pytest
-from ansible.executor.process.worker import WorkerProcess
 from ansible.plugins.action.normal import ActionModule as NormalAction
 
 from ansible_collections.buildkit.fleet.plugins.plugin_utils import module_action
@@ -60,8 +61,12 @@ def test_leftovers_are_frozen_so_the_enabled_collector_never_scans_them(frozen_b
 
 def test_only_ansibles_worker_process_counts_as_one(monkeypatch):
     assert not in_worker_process()  # pytest's own process
-    worker = WorkerProcess.__new__(WorkerProcess)
-    monkeypatch.setattr(module_action.multiprocessing, 'current_process', lambda: worker)
+
+    class WorkerProcess(object):
+        pass
+    monkeypatch.setitem(sys.modules, module_action.WORKER_MODULE, types.SimpleNamespace(WorkerProcess=WorkerProcess))
+    assert not in_worker_process()  # the module is there, this is not a worker
+    monkeypatch.setattr(module_action.multiprocessing, 'current_process', WorkerProcess)
     assert in_worker_process()
 
 
