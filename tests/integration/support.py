@@ -1,6 +1,7 @@
 """Helpers that look at the real daemon and the real buildx store."""
 import os
 import subprocess
+import sys
 import time
 
 import docker
@@ -63,3 +64,12 @@ def execs_during(docker_client, node, action):
     events = docker_client.api.events(since='%.9f' % since, until='%.9f' % until, decode=True,
                                       filters={'event': 'exec_create', 'container': 'buildx_buildkit_' + node})
     return returned, len(list(events))
+
+
+def run_local_playbook(path, timeout=300, **env):
+    """ansible-playbook of `path` on localhost (local connection, this Python), no colour, `env` added to the
+    environment; the completed process (text output captured)."""
+    return subprocess.run(['ansible-playbook', '-i', 'localhost,', '-c', 'local', str(path),
+                           '-e', 'ansible_python_interpreter=' + sys.executable],
+                          env=dict(os.environ, ANSIBLE_NOCOLOR='1', **env), capture_output=True, text=True,
+                          timeout=timeout, check=False)

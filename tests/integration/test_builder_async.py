@@ -1,10 +1,7 @@
 """buildkit_builder runs as an async task: polled (async + poll) and fire-and-forget (poll: 0 + async_status)."""
 import json
-import os
-import subprocess
-import sys
 
-from support import TEST_IMAGE, container
+from support import TEST_IMAGE, container, run_local_playbook
 
 PLAYBOOK = '''
 - hosts: localhost
@@ -68,10 +65,7 @@ def test_async_poll_and_async_status(builder, docker_client, tmp_path):
     playbook = tmp_path / 'play.yml'
     playbook.write_text(PLAYBOOK.format(store=store, polled=polled, background=background, image=TEST_IMAGE,
                                         results=results))
-    proc = subprocess.run(['ansible-playbook', '-i', 'localhost,', '-c', 'local', str(playbook),
-                           '-e', 'ansible_python_interpreter=' + sys.executable],
-                          env=dict(os.environ, ANSIBLE_NOCOLOR='1'), capture_output=True, text=True, timeout=600,
-                          check=False)
+    proc = run_local_playbook(playbook, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = json.loads(results.read_text())
     # check mode predicted the create and made nothing; the first run created, the second changed nothing

@@ -2,15 +2,13 @@
 import calendar
 import json
 import os
-import subprocess
-import sys
 import time
 
 import docker
 import pytest
 
 from cache_support import MB, buildctl_du, buildx_du, container_state, fill_cache
-from support import TEST_IMAGE, buildx, store_files
+from support import TEST_IMAGE, buildx, run_local_playbook, store_files
 
 DOCKER2 = os.environ.get('BUILDKIT_FLEET_DOCKER2_HOST', 'unix:///run/buildkit-fleet/docker2.sock')
 
@@ -194,8 +192,5 @@ def test_every_record_is_reachable_with_jinja_dot_notation(builder, tmp_path):
     name = builder('dots')
     playbook = tmp_path / 'play.yml'
     playbook.write_text(DOT_PLAYBOOK.format(name=name, store=tmp_path / 'store', image=TEST_IMAGE))
-    proc = subprocess.run(['ansible-playbook', '-i', 'localhost,', '-c', 'local', str(playbook),
-                           '-e', 'ansible_python_interpreter=' + sys.executable],
-                          env=dict(os.environ, ANSIBLE_NOCOLOR='1'), capture_output=True, text=True, timeout=300,
-                          check=False)
+    proc = run_local_playbook(playbook)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -1,9 +1,6 @@
 """The action group lets module_defaults set the connection and store options once."""
-import os
-import subprocess
-import sys
 
-from support import TEST_IMAGE, container
+from support import TEST_IMAGE, container, run_local_playbook
 
 PLAYBOOK = '''
 - hosts: localhost
@@ -41,10 +38,7 @@ def test_module_defaults_reach_every_module_of_the_group(builder, docker_client,
     store = tmp_path / 'store'
     playbook = tmp_path / 'play.yml'
     playbook.write_text(PLAYBOOK.format(store=store, name=name, image=TEST_IMAGE))
-    proc = subprocess.run(['ansible-playbook', '-i', 'localhost,', '-c', 'local', str(playbook),
-                           '-e', 'ansible_python_interpreter=' + sys.executable],
-                          env=dict(os.environ, ANSIBLE_NOCOLOR='1'), capture_output=True, text=True, timeout=300,
-                          check=False)
+    proc = run_local_playbook(playbook)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (store / 'instances' / name).exists()
     assert container(docker_client, name + '0')['State']['Running']

@@ -1,10 +1,7 @@
 """Every module task runs through the collection's action plugin (ansible.builtin.normal with the cyclic garbage
 collector paused): loops, retries, check mode and async behave as they do without it, on the real daemon."""
-import os
-import subprocess
-import sys
 
-from support import TEST_IMAGE, container
+from support import TEST_IMAGE, container, run_local_playbook
 
 PLAYBOOK = '''
 - hosts: localhost
@@ -49,10 +46,7 @@ def test_loops_retries_check_mode_and_async_through_the_action(builder, docker_c
     store = tmp_path / 'store'
     playbook = tmp_path / 'play.yml'
     playbook.write_text(PLAYBOOK.format(store=store, name=name, image=TEST_IMAGE))
-    proc = subprocess.run(['ansible-playbook', '-i', 'localhost,', '-c', 'local', str(playbook),
-                           '-e', 'ansible_python_interpreter=' + sys.executable],
-                          env=dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_DEBUG='1'), capture_output=True,
-                          text=True, timeout=300, check=False)
+    proc = run_local_playbook(playbook, ANSIBLE_DEBUG='1')
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     for module in ('buildkit_builder', 'buildkit_builder_info'):
         assert "Loading ActionModule 'ansible_collections.buildkit.fleet.plugins.action.%s'" % module in proc.stdout
